@@ -1,0 +1,45 @@
+# egmc: the Envoy Gateway mesh compiler.
+GO ?= go
+
+.PHONY: all build test fmt vet update check-golden generate check-generate check
+
+all: check
+
+## build: build bin/egmc
+build:
+	$(GO) build -o bin/egmc ./cmd/egmc
+
+## test: run every test (the README's test command)
+test:
+	$(GO) test ./...
+
+## fmt: fail when gofmt or cue fmt would change a file
+fmt:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@$(GO) tool cue fmt --check ./schema/... ./profiles/...
+
+## vet: go vet and cue vet of the embedded CUE
+vet:
+	$(GO) vet ./...
+	$(GO) tool cue vet -c=false ./schema/... ./profiles/...
+
+## update: rewrite golden files and script expectations (review the diff!)
+update:
+	EGMC_UPDATE=1 $(GO) test ./...
+
+## check-golden: fail when regenerating the golden files changes anything
+check-golden: update
+	@git diff --exit-code -- golden cmd compiler || (echo "golden files are stale: run make update and review the diff"; exit 1)
+	@test -z "$$(git status --porcelain -- golden cmd compiler)" || (git status --porcelain -- golden cmd compiler; echo "untracked golden files"; exit 1)
+
+## generate: extract the pinned upstream CRD schemas (tools/crdschemas)
+generate:
+	$(GO) generate ./compiler/validate
+
+## check-generate: fail when regenerating the schemas changes anything
+check-generate: generate
+	@git diff --exit-code -- compiler/validate/schemas || (echo "schemas are stale: run make generate"; exit 1)
+	@test -z "$$(git status --porcelain -- compiler/validate/schemas)" || (git status --porcelain -- compiler/validate/schemas; exit 1)
+
+## check: everything CI runs
+check: fmt vet test check-golden check-generate

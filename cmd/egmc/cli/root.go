@@ -1,0 +1,119 @@
+// Package cli is the egmc command line as a library: Main runs it with the
+// process's arguments, Run with any, so that tests drive the real commands
+// in-process. One file per command, each with a help text that ends in
+// examples.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"egmc.dev/egmc/compiler/diag"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the input is wrong, or the build failed
+	exitUsage = 2 // the command line is wrong
+)
+
+const rootHelp = `egmc compiles a short intent into the manifests, Helm values and runbook
+that put Envoy Gateway in front of a service mesh (Istio sidecar or ambient,
+Cilium) or no mesh at all.
+
+The intent (CUE or YAML) answers which mesh, its state, the gateway's role,
+mTLS and observability, and lists the routes. egmc checks it against the
+embedded schema and ownership rules, refuses what cannot work, and prints
+one ordered, deterministic YAML stream.
+
+Examples:
+  egmc build intent.cue                 print the manifests
+  egmc build intent.yaml -o rendered/   write manifests, Helm values, RUNBOOK.md
+  egmc version                          print egmc's version and pinned upstreams`
+
+// Main runs egmc with the process's arguments and returns the exit code.
+func Main() int {
+	return Run(os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run runs egmc with args, writing to stdout and stderr, and returns the
+// exit code. Errors are printed once, here.
+func Run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
+	}
+	var usage *usageError
+	if errors.As(err, &usage) || isCobraUsage(cmd, err) {
+		fmt.Fprintf(stderr, "egmc: %v\nRun '%s --help' for usage.\n", err, cmd.CommandPath())
+		return exitUsage
+	}
+	printError(stderr, err)
+	return exitError
+}
+
+// newRoot builds a fresh command tree.
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "egmc",
+		Short:         "Envoy Gateway mesh compiler",
+		Long:          rootHelp,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(newBuildCmd(), newVersionCmd())
+	return root
+}
+
+// printError prints an error once: diagnostics one per line, anything
+// else prefixed with egmc.
+func printError(w io.Writer, err error) {
+	var l diag.List
+	if errors.As(err, &l) {
+		for _, d := range l {
+			fmt.Fprintln(w, d.String())
+		}
+		return
+	}
+	fmt.Fprintf(w, "egmc: %v\n", err)
+}
+
+// usageError is a mistake on the command line.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// isCobraUsage recognises cobra's own argument and command errors.
+func isCobraUsage(cmd *cobra.Command, err error) bool {
+	if cmd == nil {
+		return false
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if len(msg) >= len(p) && (msg[:len(p)] == p) {
+			return true
+		}
+	}
+	return false
+}
+
+// exactArgs is cobra.ExactArgs with a usage error that names what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &usageError{fmt.Errorf("%s needs %s, got %d argument(s)", cmd.Name(), what, len(args))}
+		}
+		return nil
+	}
+}

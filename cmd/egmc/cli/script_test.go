@@ -1,0 +1,29 @@
+package cli_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"egmc.dev/egmc/cmd/egmc/cli"
+	"egmc.dev/egmc/golden"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"egmc": func() { os.Exit(cli.Main()) },
+	})
+}
+
+// TestScripts runs the CLI scripts in testdata/script: each is a txtar
+// archive of files and commands run against the real egmc binary
+// (in-process), checking stdout, stderr, files and exit status. Run with
+// -update or EGMC_UPDATE=1 to rewrite their expected output.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		UpdateScripts:       golden.Update(),
+	})
+}

@@ -1,0 +1,220 @@
+// Package compiler turns an egmc intent into ordered, deterministic
+// Kubernetes manifests, Helm values and a runbook.
+//
+// The data flows through four stages, each a small package:
+//
+//	load   reads the intent file (CUE or YAML) into CUE syntax that keeps
+//	       the user's positions, and refuses input that is not a hermetic
+//	       intent.
+//	unify  unifies it with the embedded #Intent schema (schema/), which
+//	       fills the defaults and rejects unknown fields and bad values;
+//	       runs the schema's cross-field checks (#Check); and evaluates
+//	       the profile the intent selects (profiles/<name>), which decides
+//	       every object, values file and runbook step in CUE.
+//	order  reads the profile's objects phase by phase and sorts them by
+//	       the documented rule (phase, kind rank, group|kind|namespace|name).
+//	emit   prints the objects as one YAML stream, or writes an output
+//	       directory atomically.
+//
+// User mistakes come back as a diag.List, each diagnostic at a position in
+// the user's file; faults in egmc's own CUE as a *diag.Internal. Go never
+// decides what to emit: that knowledge lives in the CUE of schema/ and
+// profiles/.
+package compiler
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"cuelang.org/go/cue"
+
+	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/emit"
+	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/order"
+	"egmc.dev/egmc/compiler/unify"
+	"egmc.dev/egmc/compiler/validate"
+)
+
+// Result is a compiled intent.
+type Result struct {
+	// Profile names the profile that generated the output.
+	Profile string
+	// Phases are the apply phases, in order.
+	Phases []order.Phase
+	// Objects are the manifests in apply order.
+	Objects []*order.Object
+	// Values are the Helm values files.
+	Values []ValuesFile
+	// Runbook is RUNBOOK.md as data.
+	Runbook *emit.Runbook
+}
+
+// ValuesFile is one Helm values file of the output.
+type ValuesFile struct {
+	// File is the file name in an output directory.
+	File string
+	// Release names the Helm release and chart the values are for.
+	Release string
+	// YAML is the values as YAML.
+	YAML []byte
+}
+
+// CompileFile compiles the intent file at filename.
+func CompileFile(filename string) (*Result, error) {
+	in, err := load.ReadFile(filename)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(in)
+}
+
+// CompileBytes compiles src, the contents of filename (whose extension
+// gives the format).
+func CompileBytes(filename string, src []byte) (*Result, error) {
+	format, err := load.FormatOf(filename)
+	if err != nil {
+		return nil, err
+	}
+	in, err := load.Parse(filename, format, src)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(in)
+}
+
+// Compile compiles a parsed intent.
+func Compile(in *load.Intent) (*Result, error) {
+	s, err := unify.Load()
+	if err != nil {
+		return nil, &diag.Internal{Err: err}
+	}
+	u, err := s.Unify(in)
+	if err != nil {
+		return nil, err
+	}
+	phases, objs, err := order.Objects(u.Out)
+	if err != nil {
+		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+	}
+	if err := check(u.Profile, objs); err != nil {
+		return nil, err
+	}
+	values, err := valuesFiles(u.Out.LookupPath(cue.ParsePath("values")))
+	if err != nil {
+		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+	}
+	rb, err := emit.DecodeRunbook(u.Out.LookupPath(cue.ParsePath("runbook")))
+	if err != nil {
+		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+	}
+	return &Result{Profile: u.Profile, Phases: phases, Objects: objs, Values: values, Runbook: rb}, nil
+}
+
+// check encodes every object as JSON (kept for emit) and validates it
+// against the pinned schema of its kind. An invalid object is egmc's
+// fault: an internal error naming the object, the field and the profile.
+func check(profile string, objs []*order.Object) error {
+	for _, o := range objs {
+		j, err := o.Value.MarshalJSON()
+		if err != nil {
+			return diag.Internalf("profile %s: encoding %s: %v", profile, o, err)
+		}
+		o.JSON = j
+		var obj map[string]any
+		d := json.NewDecoder(bytes.NewReader(j))
+		d.UseNumber()
+		if err := d.Decode(&obj); err != nil {
+			return diag.Internalf("profile %s: decoding %s: %v", profile, o, err)
+		}
+		errs, err := validate.Object(o.APIVersion(), o.Kind, obj)
+		if err != nil {
+			return diag.Internalf("profile %s: %s: %v", profile, o, err)
+		}
+		if len(errs) > 0 {
+			msgs := make([]string, len(errs))
+			for i, e := range errs {
+				msgs[i] = e.String()
+			}
+			return diag.Internalf("profile %s generated an invalid %s %s: %s", profile, o.APIVersion(), o, strings.Join(msgs, "; "))
+		}
+	}
+	return nil
+}
+
+// valuesFiles encodes the profile's Helm values as YAML.
+func valuesFiles(v cue.Value) ([]ValuesFile, error) {
+	it, err := v.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []ValuesFile
+	for it.Next() {
+		var f struct {
+			File    string `json:"file"`
+			Release string `json:"release"`
+		}
+		if err := it.Value().Decode(&f); err != nil {
+			return nil, err
+		}
+		y, err := emit.YAML(it.Value().LookupPath(cue.ParsePath("content")))
+		if err != nil {
+			return nil, fmt.Errorf("values %s: %w", f.File, err)
+		}
+		out = append(out, ValuesFile{File: f.File, Release: f.Release, YAML: y})
+	}
+	return out, nil
+}
+
+// Stream returns the objects as one YAML stream.
+func (r *Result) Stream() ([]byte, error) {
+	return emit.AppendStream(nil, r.Objects)
+}
+
+// Files returns the files of an output directory: one per non-empty
+// phase, the Helm values files and RUNBOOK.md.
+func (r *Result) Files() ([]emit.File, error) {
+	var files []emit.File
+	for _, p := range r.Phases {
+		var inPhase []*order.Object
+		for _, o := range r.Objects {
+			if o.Phase.Name == p.Name {
+				inPhase = append(inPhase, o)
+			}
+		}
+		if len(inPhase) == 0 {
+			continue
+		}
+		b, err := emit.AppendStream(nil, inPhase)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, emit.File{Name: p.File, Data: b})
+	}
+	for _, v := range r.Values {
+		header := fmt.Sprintf("# Helm values for %s, generated by egmc.\n", v.Release)
+		files = append(files, emit.File{Name: v.File, Data: append([]byte(header), v.YAML...)})
+	}
+	files = append(files, emit.File{Name: "RUNBOOK.md", Data: r.Runbook.Markdown()})
+	return files, nil
+}
+
+// WriteDir writes the output directory atomically. Files egmc manages
+// there (phase files, *-values.yaml, RUNBOOK.md) are replaced; others are
+// kept.
+func (r *Result) WriteDir(dir string) error {
+	files, err := r.Files()
+	if err != nil {
+		return err
+	}
+	phaseFiles := map[string]bool{}
+	for _, p := range r.Phases {
+		phaseFiles[p.File] = true
+	}
+	managed := func(name string) bool {
+		return phaseFiles[name] || name == "RUNBOOK.md" || strings.HasSuffix(name, "-values.yaml")
+	}
+	return emit.WriteDir(dir, files, managed)
+}

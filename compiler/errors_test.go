@@ -1,0 +1,68 @@
+package compiler_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"egmc.dev/egmc/compiler"
+	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/golden"
+)
+
+// TestBadIntents compiles each archive in testdata/errors: its intent file
+// (the first file, intent.yaml or intent.cue) must fail with exactly the
+// diagnostics of its "want" file, each at a position in the intent.
+// EGMC_UPDATE=1 rewrites the want files.
+func TestBadIntents(t *testing.T) {
+	files, err := filepath.Glob("testdata/errors/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no archives: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			intent := ar.Files[0]
+			_, err = compiler.CompileBytes(intent.Name, intent.Data)
+			var l diag.List
+			if !errors.As(err, &l) {
+				t.Fatalf("got %v, want diagnostics", err)
+			}
+			for _, d := range l {
+				if d.Filename != intent.Name || d.Line == 0 || d.Column == 0 {
+					t.Errorf("diagnostic without a position in %s: %s", intent.Name, d)
+				}
+			}
+			checkWant(t, file, ar, l.Error()+"\n")
+		})
+	}
+}
+
+// checkWant compares got with the archive's want file, or rewrites it.
+func checkWant(t *testing.T, file string, ar *txtar.Archive, got string) {
+	t.Helper()
+	for i, f := range ar.Files {
+		if f.Name != "want" {
+			continue
+		}
+		if golden.Update() {
+			ar.Files[i].Data = []byte(got)
+			if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if string(f.Data) != got {
+			t.Errorf("got:\n%swant:\n%s", got, f.Data)
+		}
+		return
+	}
+	t.Fatalf("%s has no want file", file)
+}

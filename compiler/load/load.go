@@ -1,0 +1,265 @@
+// Package load is the first stage of the compiler: it reads an intent file
+// (CUE or YAML) and parses it into CUE syntax that keeps the positions of
+// the user's file, refusing input that is not a hermetic intent (too large,
+// not UTF-8, empty, more than one YAML document, imports beyond the CUE
+// standard library, file embedding).
+package load
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"cuelang.org/go/cue/ast"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/encoding/yaml"
+
+	"egmc.dev/egmc/compiler/diag"
+)
+
+// MaxSize is the largest intent egmc reads (4 MiB, about 20000 routes).
+const MaxSize = 4 << 20
+
+// Format of an intent file.
+type Format string
+
+const (
+	// CUE is an intent written in CUE.
+	CUE Format = "cue"
+	// YAML is an intent written in YAML.
+	YAML Format = "yaml"
+)
+
+// Intent is a parsed intent file.
+type Intent struct {
+	// Filename as given by the user; positions refer to it.
+	Filename string
+	Format   Format
+	// File is the intent as CUE syntax, with the user's positions.
+	File *ast.File
+}
+
+// ReadFile reads and parses the intent at filename.
+func ReadFile(filename string) (*Intent, error) {
+	format, err := FormatOf(filename)
+	if err != nil {
+		return nil, err
+	}
+	src, err := readLimited(filename)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(filename, format, src)
+}
+
+// FormatOf tells the format of a file from its extension.
+func FormatOf(filename string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(filename)) {
+	case ".cue":
+		return CUE, nil
+	case ".yaml", ".yml":
+		return YAML, nil
+	}
+	return "", diag.List{{Filename: filename, Message: "unknown intent format: name the file *.cue, *.yaml or *.yml"}}
+}
+
+func readLimited(filename string) ([]byte, error) {
+	f, err := os.Open(filename)
+	if err != nil {
+		return nil, diag.List{{Filename: filename, Message: fmt.Sprintf("cannot read the intent: %v", unwrapPath(err))}}
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, diag.List{{Filename: filename, Message: fmt.Sprintf("cannot read the intent: %v", unwrapPath(err))}}
+	}
+	if n > MaxSize {
+		return nil, diag.List{{Filename: filename, Message: fmt.Sprintf("the intent is larger than %d MiB: split it into several intents", MaxSize>>20)}}
+	}
+	return buf.Bytes(), nil
+}
+
+// Parse parses src, the contents of filename, as an intent of the given
+// format.
+func Parse(filename string, format Format, src []byte) (*Intent, error) {
+	if err := checkText(filename, src); err != nil {
+		return nil, err
+	}
+	var (
+		f   *ast.File
+		err error
+	)
+	switch format {
+	case CUE:
+		f, err = parseCUE(filename, src)
+	case YAML:
+		f, err = parseYAML(filename, src)
+	default:
+		return nil, fmt.Errorf("load: unknown format %q", format)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Intent{Filename: filename, Format: format, File: f}, nil
+}
+
+// checkText refuses empty, oversized and non-UTF-8 input.
+func checkText(filename string, src []byte) error {
+	if len(src) > MaxSize {
+		return diag.List{{Filename: filename, Message: fmt.Sprintf("the intent is larger than %d MiB: split it into several intents", MaxSize>>20)}}
+	}
+	if len(bytes.TrimSpace(src)) == 0 {
+		return diag.List{{Filename: filename, Line: 1, Column: 1, Message: "the intent is empty: start from `egmc init` or an example in examples/"}}
+	}
+	if i := invalidUTF8(src); i >= 0 {
+		line, col := lineCol(src, i)
+		return diag.List{{Filename: filename, Line: line, Column: col, Message: "the intent is not valid UTF-8: save it as UTF-8 text"}}
+	}
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		line, col := lineCol(src, i)
+		return diag.List{{Filename: filename, Line: line, Column: col, Message: "the intent holds a NUL byte: it is not a text file"}}
+	}
+	return nil
+}
+
+func parseCUE(filename string, src []byte) (*ast.File, error) {
+	f, err := parser.ParseFile(filename, src, parser.ParseComments)
+	if err != nil {
+		return nil, fromSyntax(filename, err)
+	}
+	if err := checkHermetic(f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func parseYAML(filename string, src []byte) (*ast.File, error) {
+	f, err := yaml.Extract(filename, src)
+	if err != nil {
+		return nil, fromSyntax(filename, err)
+	}
+	if len(f.Decls) == 1 {
+		if e, ok := f.Decls[0].(*ast.EmbedDecl); ok {
+			line := 1
+			if _, isList := e.Expr.(*ast.ListLit); isList {
+				if i := secondDocument(src); i >= 0 {
+					line, _ = lineCol(src, i)
+					return nil, diag.List{{Filename: filename, Line: line, Column: 1, Message: "the file holds several YAML documents: write one intent per file"}}
+				}
+			}
+			return nil, diag.List{{Filename: filename, Line: line, Column: 1, Message: "the intent must be a YAML mapping with apiVersion, kind, metadata and spec"}}
+		}
+	}
+	return f, nil
+}
+
+// checkHermetic refuses imports outside the CUE standard library and file
+// embedding: an intent must build the same everywhere.
+func checkHermetic(f *ast.File) error {
+	var l diag.List
+	for spec := range f.ImportSpecs() {
+		path := strings.Trim(spec.Path.Value, `"`)
+		first, _, _ := strings.Cut(path, "/")
+		if strings.Contains(first, ".") || strings.Contains(path, ":") {
+			l = append(l, diag.At(spec.Pos().Position(), diag.Error,
+				fmt.Sprintf("import %q is not allowed: intents are hermetic and may import only the CUE standard library", path)))
+		}
+	}
+	for _, a := range f.Decls {
+		if attr, ok := a.(*ast.Attribute); ok && strings.HasPrefix(attr.Text, "@extern") {
+			l = append(l, diag.At(attr.Pos().Position(), diag.Error, "file embedding (@extern) is not allowed: intents are hermetic"))
+		}
+	}
+	ast.Walk(f, func(n ast.Node) bool {
+		if attr, ok := n.(*ast.Attribute); ok && strings.HasPrefix(attr.Text, "@embed") {
+			l = append(l, diag.At(attr.Pos().Position(), diag.Error, "file embedding (@embed) is not allowed: intents are hermetic"))
+		}
+		return true
+	}, nil)
+	if len(l) > 0 {
+		return l
+	}
+	return nil
+}
+
+// fromSyntax turns a parse error into diagnostics. CUE's parser gives
+// positions; the YAML decoder only "file:line: message", so the column
+// is 1 there.
+func fromSyntax(filename string, err error) error {
+	var l diag.List
+	for _, e := range cueerrors.Errors(err) {
+		pos := e.Position().Position()
+		msg := e.Error()
+		if m := yamlError.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[2])
+			pos.Filename, pos.Line, pos.Column, msg = filename, line, 1, m[3]
+		} else if format, args := e.Msg(); len(args) > 0 || !strings.Contains(format, "%") {
+			msg = fmt.Sprintf(format, args...)
+		}
+		if pos.Filename == "" {
+			pos.Filename, pos.Line, pos.Column = filename, 1, 1
+		}
+		l = append(l, diag.At(pos, diag.Error, "syntax error: "+strings.TrimPrefix(msg, filename+": ")))
+	}
+	if len(l) == 0 {
+		l = append(l, diag.Diagnostic{Filename: filename, Line: 1, Column: 1, Message: "syntax error: " + err.Error()})
+	}
+	return l.Sort()
+}
+
+// yamlError matches the YAML decoder's "file:line: message".
+var yamlError = regexp.MustCompile(`^(.*?):(\d+): (.*)$`)
+
+// secondDocument returns the offset of the "---" that starts a second
+// YAML document, or -1.
+func secondDocument(src []byte) int {
+	seen := 0
+	for off := 0; off < len(src); {
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			end = len(src) - off
+		}
+		line := bytes.TrimRight(src[off:off+end], " \t\r")
+		if bytes.Equal(line, []byte("---")) || bytes.HasPrefix(line, []byte("--- ")) {
+			seen++
+			if seen == 2 || (seen == 1 && len(bytes.TrimSpace(src[:off])) > 0) {
+				return off
+			}
+		}
+		off += end + 1
+	}
+	return -1
+}
+
+func invalidUTF8(src []byte) int {
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+func lineCol(src []byte, offset int) (line, col int) {
+	before := src[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = offset - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,150 @@
+package unify
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+
+	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/load"
+)
+
+// Result is an intent unified with the schema and its profile.
+type Result struct {
+	// Intent is the resolved intent: the user's values and every default.
+	Intent cue.Value
+	// Profile names the profile that generated Out.
+	Profile string
+	// Out is the profile's output (objects per phase, values, runbook).
+	Out cue.Value
+}
+
+var (
+	intentPath  = cue.ParsePath("intent")
+	problemPath = cue.ParsePath("problems")
+	checksPath  = cue.ParsePath("checks")
+	profilePath = cue.ParsePath("spec.mesh.#profile")
+	outPath     = cue.ParsePath("out")
+)
+
+// Unify resolves the intent against the schema, runs the schema's checks
+// and evaluates the selected profile. A user mistake is returned as a
+// diag.List; a fault in egmc's own CUE as a *diag.Internal.
+func (s *Schema) Unify(in *load.Intent) (*Result, error) {
+	user := cuecontext.New().BuildFile(in.File)
+	loc := &locator{file: in.File, user: user}
+	if err := user.Err(); err != nil {
+		return nil, loc.diagnostics(loc.findings(err), s.intent)
+	}
+	if err := user.Validate(); err != nil {
+		return nil, loc.diagnostics(loc.findings(err), s.intent)
+	}
+	resolved := s.intent.Unify(user)
+	if err := resolved.Validate(cue.Concrete(true)); err != nil {
+		found := loc.dropDerived(append(loc.findings(err), loc.complete(s.intent, resolved)...), s.intent)
+		d := append(loc.diagnostics(found, s.intent), s.partialProblems(resolved, loc, found)...)
+		return nil, d.Sort()
+	}
+	if d := s.problems(resolved, loc); len(d) > 0 {
+		return nil, d
+	}
+	return s.generate(resolved)
+}
+
+// Problem is one result of the schema's #Check.
+type Problem struct {
+	Path    []any  `json:"path"`
+	Message string `json:"message"`
+}
+
+// problems runs #Check on the resolved intent.
+func (s *Schema) problems(resolved cue.Value, loc *locator) diag.List {
+	v := s.check.FillPath(intentPath, resolved).LookupPath(problemPath)
+	var problems []Problem
+	if err := v.Decode(&problems); err != nil {
+		return diag.List{{Filename: loc.file.Filename, Message: (&diag.Internal{Err: fmt.Errorf("schema checks: %w", err)}).Error()}}
+	}
+	var l diag.List
+	for _, p := range problems {
+		pos := loc.position(selectors(p.Path))
+		l = append(l, diag.At(pos, diag.Error, p.Message))
+	}
+	return l.Sort()
+}
+
+// partialProblems runs the checks that can run on an intent with field
+// errors, check by check, and returns their problems except those about
+// a field that already has an error (or a field above or below it).
+func (s *Schema) partialProblems(resolved cue.Value, loc *locator, found []finding) diag.List {
+	bad := make([]string, len(found))
+	for i, f := range found {
+		bad[i] = pathString(f.path)
+	}
+	related := func(p string) bool {
+		for _, b := range bad {
+			if within(p, b) || within(b, p) {
+				return true
+			}
+		}
+		return false
+	}
+	it, err := s.check.FillPath(intentPath, resolved).LookupPath(checksPath).Fields()
+	if err != nil {
+		return nil
+	}
+	var l diag.List
+	for it.Next() {
+		var problems []Problem
+		if it.Value().Decode(&problems) != nil {
+			continue // the check reads a field that has an error
+		}
+		for _, p := range problems {
+			sels := selectors(p.Path)
+			if !related(pathString(sels)) {
+				l = append(l, diag.At(loc.position(sels), diag.Error, p.Message))
+			}
+		}
+	}
+	return l
+}
+
+// within tells whether path p is b or below it.
+func within(p, b string) bool {
+	return p == b || strings.HasPrefix(p, b+".") || strings.HasPrefix(p, b+"[")
+}
+
+// generate evaluates the profile the intent selects.
+func (s *Schema) generate(resolved cue.Value) (*Result, error) {
+	name, err := resolved.LookupPath(profilePath).String()
+	if err != nil {
+		return nil, diag.Internalf("selecting the profile: %v", err)
+	}
+	p, err := s.Profile(name)
+	if err != nil {
+		return nil, &diag.Internal{Err: err}
+	}
+	out := p.FillPath(intentPath, resolved).LookupPath(outPath)
+	if err := out.Validate(cue.Concrete(true)); err != nil {
+		return nil, diag.Internalf("profile %s: %s", name, cueerrors.Details(err, nil))
+	}
+	return &Result{Intent: resolved, Profile: name, Out: out}, nil
+}
+
+// selectors turns a #Problem path into CUE selectors.
+func selectors(path []any) []cue.Selector {
+	sels := make([]cue.Selector, 0, len(path))
+	for _, p := range path {
+		if s, ok := p.(string); ok {
+			sels = append(sels, cue.Str(s))
+			continue
+		}
+		if i, err := strconv.Atoi(fmt.Sprint(p)); err == nil {
+			sels = append(sels, cue.Index(i))
+		}
+	}
+	return sels
+}

@@ -1,0 +1,126 @@
+// Package validate checks generated objects against the pinned upstream
+// schemas of their kinds (Envoy Gateway v1.9.1 with Gateway API v1.6.1,
+// Istio 1.31.1, Cilium v1.20.2), before egmc prints anything.
+//
+// The schemas are the openAPIV3Schema of each CRD egmc emits, extracted
+// from the upstream modules by tools/crdschemas (go generate) into
+// schemas/, and embedded. An object is checked with k8s.io/kube-openapi's
+// validator (types, enums, patterns, bounds, required fields) plus the
+// API server's pruning rule: a field the schema does not declare is an
+// error, unless the schema preserves unknown fields there. CEL rules are
+// checked by the tests, with the API server's own code.
+package validate
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"k8s.io/kube-openapi/pkg/validation/spec"
+	"k8s.io/kube-openapi/pkg/validation/strfmt"
+	kvalidate "k8s.io/kube-openapi/pkg/validation/validate"
+)
+
+//go:generate go run -C ../../tools/crdschemas . -out ../../compiler/validate/schemas
+
+//go:embed schemas/*.json
+var schemaFS embed.FS
+
+// Upstream is one pinned upstream release.
+type Upstream struct {
+	Name    string `json:"name"`
+	Module  string `json:"module"`
+	Version string `json:"version"`
+}
+
+// Pins returns the upstream releases the schemas come from.
+func Pins() []Upstream {
+	var ps []Upstream
+	b, err := schemaFS.ReadFile("schemas/upstream.json")
+	if err == nil {
+		err = json.Unmarshal(b, &ps)
+	}
+	if err != nil {
+		panic("validate: embedded schemas/upstream.json: " + err.Error())
+	}
+	return ps
+}
+
+// Kinds lists the group/version/Kind of every embedded schema.
+func Kinds() []string {
+	entries, _ := schemaFS.ReadDir("schemas")
+	var kinds []string
+	for _, e := range entries {
+		if e.Name() != "upstream.json" {
+			kinds = append(kinds, strings.TrimSuffix(e.Name(), ".json"))
+		}
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// core lists the built-in kinds egmc emits, which have no CRD.
+var core = map[string]bool{"v1/Namespace": true}
+
+// Error is one field of an object that its schema rejects.
+type Error struct {
+	// Field is the path of the field in the object, e.g. spec.rules[0].
+	Field   string
+	Message string
+}
+
+// String is "field: message", or the message alone when it names the field.
+func (e Error) String() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// Object validates obj, a decoded JSON object of the given apiVersion and
+// kind. It returns the fields the schema rejects, or an error when egmc
+// has no schema for the kind.
+func Object(apiVersion, kind string, obj map[string]any) ([]Error, error) {
+	if core[apiVersion+"/"+kind] {
+		return nil, nil
+	}
+	s, err := schemaOf(apiVersion, kind)
+	if err != nil {
+		return nil, err
+	}
+	var errs []Error
+	res := kvalidate.NewSchemaValidator(s, nil, "", strfmt.Default).Validate(obj)
+	for _, e := range res.Errors {
+		errs = append(errs, Error{Message: e.Error()})
+	}
+	errs = append(errs, unknownFields("", s, obj)...)
+	return errs, nil
+}
+
+var (
+	mu      sync.Mutex
+	schemas = map[string]*spec.Schema{}
+)
+
+// schemaOf parses the embedded schema of a kind once per process.
+func schemaOf(apiVersion, kind string) (*spec.Schema, error) {
+	key := apiVersion + "/" + kind
+	mu.Lock()
+	defer mu.Unlock()
+	if s, ok := schemas[key]; ok {
+		return s, nil
+	}
+	b, err := schemaFS.ReadFile("schemas/" + strings.ToLower(strings.ReplaceAll(key, "/", "_")) + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("no schema for %s %s: every kind egmc emits needs one (add it to tools/crdschemas and run go generate ./compiler/validate)", apiVersion, kind)
+	}
+	s := new(spec.Schema)
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("schema of %s: %w", key, err)
+	}
+	schemas[key] = s
+	return s, nil
+}

@@ -1,0 +1,107 @@
+// Package golden holds egmc's golden files, the expected output of every
+// example in examples/, and the helpers that compare a result with them.
+//
+// Golden files are compared structurally where they are YAML (documents
+// decoded and compared with go-cmp, so a diff names the field) and line by
+// line otherwise. Run the tests with -update, or with EGMC_UPDATE=1, to
+// rewrite them; CI runs the rewrite and fails if git then shows a change.
+// Every test package that compares golden files imports this package, so
+// the -update flag is defined wherever `go test ./... -update` runs.
+package golden
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files instead of comparing with them")
+
+// Update tells whether golden files are to be rewritten (-update or
+// EGMC_UPDATE=1).
+func Update() bool {
+	return *update || os.Getenv("EGMC_UPDATE") == "1"
+}
+
+// TB is the part of testing.TB the helpers use.
+type TB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// Check compares got with the golden file at path, or rewrites the file
+// when Update is set. YAML files (*.yaml) are compared document by
+// document as data; other files line by line.
+func Check(t TB, path string, got []byte) {
+	t.Helper()
+	if Update() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatalf("%v", err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatalf("%v", err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file: %v (run the tests with EGMC_UPDATE=1 to create it)", err)
+	}
+	var diff string
+	if strings.HasSuffix(path, ".yaml") {
+		diff, err = DiffYAML(want, got)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	} else {
+		diff = cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n"))
+	}
+	if diff != "" {
+		t.Errorf("%s differs (-golden +got); if the change is intended, rerun with EGMC_UPDATE=1 and review the diff:\n%s", path, diff)
+	}
+}
+
+// DiffYAML compares two YAML streams as data, document by document.
+func DiffYAML(want, got []byte) (string, error) {
+	w, err := Documents(want)
+	if err != nil {
+		return "", fmt.Errorf("golden: %w", err)
+	}
+	g, err := Documents(got)
+	if err != nil {
+		return "", fmt.Errorf("result: %w", err)
+	}
+	return cmp.Diff(w, g), nil
+}
+
+// Documents decodes a YAML stream into one value per document.
+func Documents(stream []byte) ([]any, error) {
+	var docs []any
+	for i, d := range Split(stream) {
+		var v any
+		if err := yaml.Unmarshal(d, &v); err != nil {
+			return nil, fmt.Errorf("document %d: %w", i+1, err)
+		}
+		docs = append(docs, v)
+	}
+	return docs, nil
+}
+
+// Split cuts a YAML stream at its "---" lines.
+func Split(stream []byte) [][]byte {
+	var docs [][]byte
+	for _, d := range bytes.Split(stream, []byte("\n---\n")) {
+		d = bytes.TrimPrefix(d, []byte("---\n"))
+		if len(bytes.TrimSpace(d)) > 0 {
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
