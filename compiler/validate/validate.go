@@ -105,6 +105,16 @@ var (
 	schemas = map[string]*spec.Schema{}
 )
 
+// SchemaJSON returns the embedded openAPIV3Schema of a kind, as JSON.
+func SchemaJSON(apiVersion, kind string) ([]byte, error) {
+	key := apiVersion + "/" + kind
+	b, err := schemaFS.ReadFile("schemas/" + strings.ToLower(strings.ReplaceAll(key, "/", "_")) + ".json")
+	if err != nil {
+		return nil, fmt.Errorf("no schema for %s %s: every kind egmc emits needs one (add it to tools/crdschemas and run go generate ./compiler/validate)", apiVersion, kind)
+	}
+	return b, nil
+}
+
 // schemaOf parses the embedded schema of a kind once per process.
 func schemaOf(apiVersion, kind string) (*spec.Schema, error) {
 	key := apiVersion + "/" + kind
@@ -113,9 +123,9 @@ func schemaOf(apiVersion, kind string) (*spec.Schema, error) {
 	if s, ok := schemas[key]; ok {
 		return s, nil
 	}
-	b, err := schemaFS.ReadFile("schemas/" + strings.ToLower(strings.ReplaceAll(key, "/", "_")) + ".json")
+	b, err := SchemaJSON(apiVersion, kind)
 	if err != nil {
-		return nil, fmt.Errorf("no schema for %s %s: every kind egmc emits needs one (add it to tools/crdschemas and run go generate ./compiler/validate)", apiVersion, kind)
+		return nil, err
 	}
 	s := new(spec.Schema)
 	if err := json.Unmarshal(b, s); err != nil {
