@@ -43,3 +43,11 @@ check-generate: generate
 
 ## check: everything CI runs
 check: fmt vet test check-golden check-generate
+
+.PHONY: conformance
+
+## conformance: check every golden stream with the real egctl and istioctl (builds them once into $EGMC_TOOLS_CACHE)
+conformance:
+	@cache=$$(GO=$(GO) tools/conformance/build-tools.sh) && \
+	cd tools/conformance && \
+	EGCTL=$$cache/egctl ISTIOCTL=$$cache/istioctl $(GO) test -count=1 ./...

@@ -86,7 +86,8 @@ func ParseStream(data []byte) ([]Object, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var objs []Object
 	for {
-		var obj Object
+		// Decode into a plain map: yaml would give nested maps the named type.
+		var obj map[string]any
 		err := dec.Decode(&obj)
 		if errors.Is(err, io.EOF) {
 			return objs, nil
@@ -95,7 +96,7 @@ func ParseStream(data []byte) ([]Object, error) {
 			return nil, err
 		}
 		if len(obj) > 0 {
-			objs = append(objs, obj)
+			objs = append(objs, Object(obj))
 		}
 	}
 }
