@@ -10,7 +10,10 @@
 set -euo pipefail
 
 GO=${GO:-go}
-EGCTL_VERSION=v1.9.1
+# The Envoy Gateway pin lives in one place: the upstream.json that
+# tools/crdschemas generates from its pins.
+EGCTL_VERSION=$(sed -n '/"github.com\/envoyproxy\/gateway"/{n;s/.*"version": "\(.*\)".*/\1/p}' "$(dirname "$0")/../../compiler/validate/schemas/upstream.json")
+[ -n "$EGCTL_VERSION" ] || { echo "build-tools: no Envoy Gateway pin in compiler/validate/schemas/upstream.json" >&2; exit 1; }
 # istio.io/istio carries no Go-style tags, so the release-1.31 branch is only
 # reachable as a pseudo-version. The module proxy serves this commit (VERSION
 # file: 1.31); it answers 403 for the 1.31.1 commit 190ae921b848.
