@@ -50,6 +50,10 @@ type Result struct {
 	Values []ValuesFile
 	// Runbook is RUNBOOK.md as data.
 	Runbook *emit.Runbook
+	// Explain says who owns each concern and how a request travels.
+	Explain *emit.Explain
+	// Warnings are rule findings that do not fail the build.
+	Warnings diag.List
 }
 
 // ValuesFile is one Helm values file of the output.
@@ -110,7 +114,12 @@ func Compile(in *load.Intent) (*Result, error) {
 	if err != nil {
 		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
 	}
-	return &Result{Profile: u.Profile, Phases: phases, Objects: objs, Values: values, Runbook: rb}, nil
+	ex, err := emit.DecodeExplain(u.Out.LookupPath(cue.ParsePath("explain")))
+	if err != nil {
+		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+	}
+	ex.Name, _ = u.Intent.LookupPath(cue.ParsePath("metadata.name")).String()
+	return &Result{Profile: u.Profile, Phases: phases, Objects: objs, Values: values, Runbook: rb, Explain: ex, Warnings: u.Warnings}, nil
 }
 
 // check encodes every object as JSON (kept for emit) and validates it

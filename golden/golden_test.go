@@ -41,6 +41,8 @@ func TestExamples(t *testing.T) {
 			}
 			golden.Check(t, filepath.Join(name, "stream.yaml"), stream)
 			golden.Check(t, filepath.Join(name, "RUNBOOK.md"), res.Runbook.Markdown())
+			golden.Check(t, filepath.Join(name, "explain.txt"), res.Explain.Text())
+			golden.Check(t, filepath.Join(name, "explain.mmd"), res.Explain.Mermaid())
 			want := map[string]bool{}
 			for _, v := range res.Values {
 				golden.Check(t, filepath.Join(name, v.File), v.YAML)

@@ -37,6 +37,18 @@ func (l *locator) position(path []cue.Selector) token.Position {
 	return token.Position{Filename: l.file.Filename, Line: 1, Column: 1}
 }
 
+// ExprPos finds the field or list element at path in the literal syntax
+// of x (a YAML document or CUE expression): the label of a field, the
+// start of a list element, or the nearest enclosing one found.
+func ExprPos(x ast.Expr, path []cue.Selector) token.Pos {
+	for n := len(path); n > 0; n-- {
+		if p, ok := exprPos(x, path[:n]); ok {
+			return p
+		}
+	}
+	return x.Pos()
+}
+
 // astPos finds the field or list element at path in literal syntax: the
 // label of a field, the start of a list element.
 func astPos(decls []ast.Decl, path []cue.Selector) (token.Pos, bool) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 	"sync"
 
@@ -35,9 +36,12 @@ language: {
 // Schema is the compiled schema, and the profiles compiled as intents ask
 // for them. It is built once per process and safe for concurrent use.
 type Schema struct {
-	intent  cue.Value
-	check   cue.Value
-	overlay map[string]cueload.Source
+	intent cue.Value
+	check  cue.Value
+	// manifests is #ManifestCheck, the rules for the user's own objects.
+	manifests cue.Value
+	rules     map[string]Rule
+	overlay   map[string]cueload.Source
 
 	mu       sync.Mutex
 	profiles map[string]*profile
@@ -62,11 +66,17 @@ func compile() (*Schema, error) {
 	if err != nil {
 		return nil, err
 	}
+	var rules map[string]Rule
+	if err := v.LookupPath(cue.ParsePath("rules")).Decode(&rules); err != nil {
+		return nil, fmt.Errorf("reading the rule catalogue: %w", err)
+	}
 	return &Schema{
-		intent:   v.LookupPath(cue.ParsePath("#Intent")),
-		check:    v.LookupPath(cue.ParsePath("#Check")),
-		overlay:  overlay,
-		profiles: map[string]*profile{},
+		intent:    v.LookupPath(cue.ParsePath("#Intent")),
+		check:     v.LookupPath(cue.ParsePath("#Check")),
+		manifests: v.LookupPath(cue.ParsePath("#ManifestCheck")),
+		rules:     rules,
+		overlay:   overlay,
+		profiles:  map[string]*profile{},
 	}, nil
 }
 
@@ -127,6 +137,38 @@ func overlayOf() (map[string]cueload.Source, error) {
 	}
 	return overlay, nil
 }
+
+// Rule is one rule of the catalogue (schema/rules.cue).
+type Rule struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	// Checks is "intent", "manifest" or "applied".
+	Checks  string `json:"checks"`
+	Title   string `json:"title"`
+	Why     string `json:"why"`
+	Source  string `json:"source"`
+	Fix     string `json:"fix"`
+	Retired bool   `json:"retired"`
+}
+
+// Rules returns the catalogue, sorted by id.
+func (s *Schema) Rules() []Rule {
+	out := make([]Rule, 0, len(s.rules))
+	for _, r := range s.rules {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Rule returns the rule with the given id.
+func (s *Schema) Rule(id string) (Rule, bool) {
+	r, ok := s.rules[id]
+	return r, ok
+}
+
+// ManifestCheck returns #ManifestCheck, the manifest rules.
+func (s *Schema) ManifestCheck() cue.Value { return s.manifests }
 
 // Intent returns the #Intent definition.
 func (s *Schema) Intent() cue.Value { return s.intent }

@@ -21,6 +21,8 @@ type Result struct {
 	Profile string
 	// Out is the profile's output (objects per phase, values, runbook).
 	Out cue.Value
+	// Warnings are the rule findings that do not fail the build.
+	Warnings diag.List
 }
 
 var (
@@ -49,29 +51,52 @@ func (s *Schema) Unify(in *load.Intent) (*Result, error) {
 		d := append(loc.diagnostics(found, s.intent), s.partialProblems(resolved, loc, found)...)
 		return nil, d.Sort()
 	}
-	if d := s.problems(resolved, loc); len(d) > 0 {
+	d := s.problems(resolved, loc)
+	if d.HasErrors() {
 		return nil, d
 	}
-	return s.generate(resolved)
+	res, err := s.generate(resolved)
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = d
+	return res, nil
 }
 
 // Problem is one result of the schema's #Check.
 type Problem struct {
 	Path    []any  `json:"path"`
 	Message string `json:"message"`
+	Rule    string `json:"rule"`
+}
+
+// diagnostic places a problem in the user's file, with its rule's
+// severity.
+func (s *Schema) diagnostic(p Problem, loc *locator) diag.Diagnostic {
+	d := diag.At(loc.position(selectors(p.Path)), diag.Error, p.Message)
+	if r, ok := s.rules[p.Rule]; ok {
+		d.Rule = r.ID
+		if r.Severity == "warning" {
+			d.Severity = diag.Warning
+		}
+	}
+	return d
 }
 
 // problems runs #Check on the resolved intent.
 func (s *Schema) problems(resolved cue.Value, loc *locator) diag.List {
 	v := s.check.FillPath(intentPath, resolved).LookupPath(problemPath)
 	var problems []Problem
-	if err := v.Decode(&problems); err != nil {
+	err := v.Validate(cue.Concrete(true))
+	if err == nil {
+		err = v.Decode(&problems)
+	}
+	if err != nil {
 		return diag.List{{Filename: loc.file.Filename, Message: (&diag.Internal{Err: fmt.Errorf("schema checks: %w", err)}).Error()}}
 	}
 	var l diag.List
 	for _, p := range problems {
-		pos := loc.position(selectors(p.Path))
-		l = append(l, diag.At(pos, diag.Error, p.Message))
+		l = append(l, s.diagnostic(p, loc))
 	}
 	return l.Sort()
 }
@@ -103,9 +128,8 @@ func (s *Schema) partialProblems(resolved cue.Value, loc *locator, found []findi
 			continue // the check reads a field that has an error
 		}
 		for _, p := range problems {
-			sels := selectors(p.Path)
-			if !related(pathString(sels)) {
-				l = append(l, diag.At(loc.position(sels), diag.Error, p.Message))
+			if !related(pathString(selectors(p.Path))) {
+				l = append(l, s.diagnostic(p, loc))
 			}
 		}
 	}

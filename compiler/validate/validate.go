@@ -49,12 +49,25 @@ func Pins() []Upstream {
 	return ps
 }
 
+// Served returns the versions the pinned CRDs serve, by group/Kind.
+func Served() map[string][]string {
+	served := map[string][]string{}
+	b, err := schemaFS.ReadFile("schemas/served.json")
+	if err == nil {
+		err = json.Unmarshal(b, &served)
+	}
+	if err != nil {
+		panic("validate: embedded schemas/served.json: " + err.Error())
+	}
+	return served
+}
+
 // Kinds lists the group/version/Kind of every embedded schema.
 func Kinds() []string {
 	entries, _ := schemaFS.ReadDir("schemas")
 	var kinds []string
 	for _, e := range entries {
-		if e.Name() != "upstream.json" {
+		if n := e.Name(); n != "upstream.json" && n != "served.json" && strings.HasSuffix(n, ".json") {
 			kinds = append(kinds, strings.TrimSuffix(e.Name(), ".json"))
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -32,6 +33,10 @@ type Upstream struct {
 	Version string
 	// Files are CRD files in the module, relative to its root.
 	Files []string
+	// Served lists more CRD files (globs) whose served versions egmc
+	// records, for the rule that refuses an apiVersion no pinned CRD
+	// serves.
+	Served []string
 }
 
 // pins is the one place that pins the upstream releases egmc's output is
@@ -43,13 +48,13 @@ var pins = []Upstream{
 		"charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_backendtrafficpolicies.yaml",
 		"charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_securitypolicies.yaml",
 		"charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_clienttrafficpolicies.yaml",
-	}},
+	}, Served: []string{"charts/gateway-helm/charts/crds/crds/generated/*.yaml"}},
 	{Name: "Istio", Module: "istio.io/api", Version: "v1.31.1", Files: []string{
 		"kubernetes/customresourcedefinitions.gen.yaml",
 	}},
 	{Name: "Cilium", Module: "github.com/cilium/cilium", Version: "v1.20.2", Files: []string{
 		"pkg/k8s/apis/cilium.io/client/crds/v2/ciliumnetworkpolicies.yaml",
-	}},
+	}, Served: []string{"pkg/k8s/apis/cilium.io/client/crds/v2/*.yaml", "pkg/k8s/apis/cilium.io/client/crds/v2alpha1/*.yaml"}},
 }
 
 // kinds are the group/version/kind egmc emits (or may emit), each of which
@@ -109,13 +114,25 @@ func main() {
 
 func run(out string) error {
 	found := map[string][]byte{}
+	served := map[string][]string{}
 	for _, u := range pins {
 		dir, err := moduleDir(u)
 		if err != nil {
 			return err
 		}
-		for _, f := range u.Files {
-			if err := extract(filepath.Join(dir, f), found); err != nil {
+		files := append([]string{}, u.Files...)
+		for _, g := range u.Served {
+			m, err := filepath.Glob(filepath.Join(dir, g))
+			if err != nil {
+				return err
+			}
+			for _, f := range m {
+				rel, _ := filepath.Rel(dir, f)
+				files = append(files, rel)
+			}
+		}
+		for _, f := range files {
+			if err := extract(filepath.Join(dir, f), found, served); err != nil {
 				return fmt.Errorf("%s@%s %s: %w", u.Module, u.Version, f, err)
 			}
 		}
@@ -139,7 +156,34 @@ func run(out string) error {
 	if err := os.WriteFile(filepath.Join(out, "README.md"), []byte(readme), 0o644); err != nil {
 		return err
 	}
+	if err := writeJSON(filepath.Join(out, "served.json"), dedupe(served)); err != nil {
+		return err
+	}
 	return writeVersions(filepath.Join(out, "upstream.json"))
+}
+
+// dedupe sorts and deduplicates each kind's served versions.
+func dedupe(served map[string][]string) map[string][]string {
+	for k, vs := range served {
+		sort.Strings(vs)
+		out := vs[:0]
+		for i, v := range vs {
+			if i == 0 || v != vs[i-1] {
+				out = append(out, v)
+			}
+		}
+		served[k] = out
+	}
+	return served
+}
+
+// writeJSON writes v as indented JSON (map keys sorted).
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // readme marks the output directory as generated.
@@ -174,10 +218,10 @@ func moduleDir(u Upstream) (string, error) {
 	return info.Dir, nil
 }
 
-// extract reads the CRDs of a multi-document YAML file and records the
-// served versions' schemas by group/version/Kind, as indented JSON with
-// sorted keys (stable across runs).
-func extract(path string, found map[string][]byte) error {
+// extract reads the CRDs of a multi-document YAML file, records the
+// served versions of each group/Kind, and the served versions' schemas by
+// group/version/Kind as JSON with sorted keys (stable across runs).
+func extract(path string, found map[string][]byte, served map[string][]string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -192,6 +236,10 @@ func extract(path string, found map[string][]byte) error {
 			continue
 		}
 		for _, v := range c.Spec.Versions {
+			if v.Served {
+				gk := c.Spec.Group + "/" + c.Spec.Names.Kind
+				served[gk] = append(served[gk], v.Name)
+			}
 			if !v.Served || len(v.Schema.OpenAPIV3Schema) == 0 {
 				continue
 			}

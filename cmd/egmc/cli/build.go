@@ -24,7 +24,9 @@ limitations of this setup. DIR is replaced atomically: a failed build
 leaves it as it was. Other files in DIR are kept.
 
 On a mistake in the intent, egmc prints every error as file:line:col:
-message, prints nothing on stdout, and exits 1.
+message, prints nothing on stdout, and exits 1. Findings of the ownership
+rules carry their id (egmc rules EGMC006 explains one); warnings go to
+stderr and do not fail the build, unless --strict.
 
 Examples:
   egmc build examples/istio-sidecar-httpbin/intent.yaml
@@ -32,7 +34,10 @@ Examples:
   egmc build intent.cue -o rendered/`
 
 func newBuildCmd() *cobra.Command {
-	var outDir string
+	var (
+		outDir string
+		strict bool
+	)
 	cmd := &cobra.Command{
 		Use:   "build INTENT",
 		Short: "Compile an intent into manifests, Helm values and a runbook",
@@ -42,6 +47,12 @@ func newBuildCmd() *cobra.Command {
 			res, err := compiler.CompileFile(args[0])
 			if err != nil {
 				return err
+			}
+			if len(res.Warnings) > 0 {
+				printError(cmd.ErrOrStderr(), res.Warnings)
+				if strict {
+					return fmt.Errorf("%d warning(s) fail the build with --strict", len(res.Warnings))
+				}
 			}
 			if outDir != "" {
 				if err := res.WriteDir(outDir); err != nil {
@@ -58,6 +69,7 @@ func newBuildCmd() *cobra.Command {
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write the output `DIR` (phase files, Helm values, RUNBOOK.md) instead of printing the stream")
 	return cmd
 }

@@ -55,9 +55,14 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "egmc: %v\nRun '%s --help' for usage.\n", err, cmd.CommandPath())
 		return exitUsage
 	}
-	printError(stderr, err)
+	if err != errSilent {
+		printError(stderr, err)
+	}
 	return exitError
 }
+
+// errSilent fails a command whose findings are already printed.
+var errSilent = errors.New("findings reported")
 
 // newRoot builds a fresh command tree.
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
@@ -71,7 +76,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newBuildCmd(), newVersionCmd())
+	root.AddCommand(newBuildCmd(), newExplainCmd(), newLintCmd(), newRulesCmd(), newVersionCmd())
 	return root
 }
 

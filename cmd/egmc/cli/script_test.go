@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"os"
 	"testing"
 
@@ -26,4 +27,14 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		UpdateScripts:       golden.Update(),
 	})
+}
+
+// TestRulesDoc checks that docs/rules.md is the catalogue as
+// `egmc rules --format markdown` prints it (EGMC_UPDATE=1 rewrites it).
+func TestRulesDoc(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := cli.Run([]string{"rules", "--format", "markdown"}, &out, &errs); code != 0 {
+		t.Fatalf("egmc rules: exit %d: %s", code, errs.String())
+	}
+	golden.Check(t, "../../../docs/rules.md", out.Bytes())
 }

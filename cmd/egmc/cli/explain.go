@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"egmc.dev/egmc/compiler"
+)
+
+const explainHelp = `Explain says who owns what for an intent, and how a request travels.
+
+The ownership matrix lists each concern (TLS termination, JWT
+authentication, rate limiting, the hop from the gateway to the backends,
+service authorization, routing into the mesh, retries, timeouts, circuit
+breaking, ...), its owner, the generated objects that implement it and the
+rules involved (egmc rules ID). The traffic path goes from the client
+through the load balancer, the EG proxy and the mesh's proxies to the
+backends, marking where mTLS starts and ends.
+
+--format mermaid prints the path as a Mermaid flowchart and --format dot
+as a Graphviz graph, for READMEs and reviews.
+
+Examples:
+  egmc explain intent.yaml
+  egmc explain intent.cue --format mermaid
+  egmc explain intent.cue --format dot | dot -Tsvg > path.svg`
+
+func newExplainCmd() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "explain INTENT",
+		Short: "Show who owns each concern and the traffic path",
+		Long:  explainHelp,
+		Args:  exactArgs(1, "one intent file"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "mermaid" && format != "dot" {
+				return &usageError{fmt.Errorf("unknown --format %q: use text, mermaid or dot", format)}
+			}
+			res, err := compiler.CompileFile(args[0])
+			if err != nil {
+				return err
+			}
+			if len(res.Warnings) > 0 {
+				printError(cmd.ErrOrStderr(), res.Warnings)
+			}
+			out := map[string]func() []byte{"text": res.Explain.Text, "mermaid": res.Explain.Mermaid, "dot": res.Explain.Dot}[format]()
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, mermaid or dot")
+	return cmd
+}

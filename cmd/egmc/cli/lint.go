@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/lint"
+)
+
+const lintHelp = `Lint checks files without printing manifests.
+
+Intents (*.cue, or YAML of kind Intent) are compiled: schema errors and
+the findings of the ownership rules are reported. Other YAML files are read
+as your own Kubernetes manifests (Services, Deployments, Namespaces,
+policies...) and checked against the manifest rules: http2 app ports in a
+sidecar namespace, a namespace enrolled in both sidecar and ambient mode,
+Service ports without a protocol hint, and more (egmc rules). Manifests are
+checked together, with the namespaces the linted intents generate.
+
+Every finding is printed as file:line:col: message. Lint exits 1 when any
+file has an error, 0 otherwise; warnings fail only with --strict.
+
+Examples:
+  egmc lint intent.yaml
+  egmc lint intent.yaml k8s/*.yaml
+  egmc lint --strict $(git ls-files '*intent*.yaml')`
+
+func newLintCmd() *cobra.Command {
+	var strict bool
+	cmd := &cobra.Command{
+		Use:   "lint FILE...",
+		Short: "Check intents and manifests against the schema and the rules",
+		Long:  lintHelp,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &usageError{fmt.Errorf("lint needs at least one file")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			inputs, read := readInputs(args)
+			res, err := lint.Run(inputs)
+			if err != nil {
+				return err
+			}
+			all := append(read, res.Diagnostics...).Sort()
+			printError(cmd.OutOrStdout(), all)
+			if all.HasErrors() || (strict && len(all) > 0) {
+				return errSilent
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
+	return cmd
+}
+
+// readInputs reads the files; those that cannot be read become diagnostics.
+func readInputs(paths []string) ([]lint.Input, diag.List) {
+	var inputs []lint.Input
+	var errs diag.List
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, diag.Diagnostic{Filename: p, Message: fmt.Sprintf("cannot read: %v", unwrapPathError(err))})
+			continue
+		}
+		inputs = append(inputs, lint.Input{Name: p, Data: b})
+	}
+	return inputs, errs
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,238 @@
+// Package lint checks files without printing manifests: intents against
+// the schema and the ownership rules (a full compile), and the user's own
+// Kubernetes manifests (Services, Deployments, Namespaces, policies...)
+// against the manifest rules of the catalogue.
+//
+// The manifest rules run in CUE (schema/manifests.cue, #ManifestCheck)
+// over every manifest object of the run at once, so that a rule can see
+// context across files: the labels of the namespaces, whether gateways are
+// merged. The namespaces that the linted intents generate count too: an
+// app's Service in a namespace the intent enrols in the sidecar mesh is
+// checked as a sidecar namespace.
+package lint
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/encoding/yaml"
+
+	"egmc.dev/egmc/compiler"
+	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/unify"
+	"egmc.dev/egmc/compiler/validate"
+)
+
+// Input is one file to lint.
+type Input struct {
+	Name string
+	Data []byte
+}
+
+// Result is what a lint run found.
+type Result struct {
+	// Diagnostics, sorted by file and position.
+	Diagnostics diag.List
+	// Intents and Manifests count the files of each kind.
+	Intents, Manifests int
+}
+
+// Run lints the inputs.
+func Run(inputs []Input) (*Result, error) {
+	s, err := unify.Load()
+	if err != nil {
+		return nil, &diag.Internal{Err: err}
+	}
+	res := &Result{}
+	var docs []document
+	labels := map[string]map[string]string{}
+	for _, in := range inputs {
+		isIntent, ds, d := classify(in)
+		res.Diagnostics = append(res.Diagnostics, d...)
+		switch {
+		case d.HasErrors() && len(ds) == 0:
+		case isIntent:
+			res.Intents++
+			res.Diagnostics = append(res.Diagnostics, lintIntent(in, labels)...)
+		default:
+			res.Manifests++
+			docs = append(docs, ds...)
+		}
+	}
+	md, err := checkManifests(s, docs, labels)
+	if err != nil {
+		return nil, err
+	}
+	res.Diagnostics = append(res.Diagnostics, md...).Sort()
+	return res, nil
+}
+
+// document is one object of a manifest file, with its syntax for
+// positions.
+type document struct {
+	file string
+	expr ast.Expr
+}
+
+// classify parses a file: an intent (CUE, or YAML of kind Intent), or
+// manifests (YAML, one object per document).
+func classify(in Input) (bool, []document, diag.List) {
+	format, err := load.FormatOf(in.Name)
+	if err != nil {
+		return false, nil, asList(err)
+	}
+	if format == load.CUE || isIntentYAML(in.Data) {
+		return true, nil, nil
+	}
+	f, err := yaml.Extract(in.Name, in.Data)
+	if err != nil {
+		_, perr := load.Parse(in.Name, load.YAML, in.Data)
+		return false, nil, asList(perr)
+	}
+	docs, bad := objectsOf(documents(in.Name, f))
+	return false, docs, bad
+}
+
+// objectsOf keeps the documents that are Kubernetes objects (apiVersion,
+// kind and metadata.name) and reports the others.
+func objectsOf(docs []document) ([]document, diag.List) {
+	var out []document
+	var bad diag.List
+	ctx := cuecontext.New()
+	for _, d := range docs {
+		v := ctx.BuildExpr(d.expr)
+		ok := true
+		for _, p := range []string{"apiVersion", "kind", "metadata.name"} {
+			if _, err := v.LookupPath(cue.ParsePath(p)).String(); err != nil {
+				ok = false
+			}
+		}
+		if !ok {
+			pos := d.expr.Pos().Position()
+			if pos.Filename == "" {
+				pos.Filename, pos.Line, pos.Column = d.file, 1, 1
+			}
+			bad = append(bad, diag.At(pos, diag.Error, "not a Kubernetes object: a manifest needs apiVersion, kind and metadata.name (an intent needs apiVersion: egmc.dev/v1alpha1 and kind: Intent)"))
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, bad
+}
+
+// isIntentYAML tells an intent from manifests by its apiVersion.
+func isIntentYAML(b []byte) bool {
+	return bytes.Contains(b, []byte("egmc.dev/v1alpha1")) && bytes.Contains(b, []byte("Intent"))
+}
+
+// documents splits a YAML file's syntax into its documents.
+func documents(name string, f *ast.File) []document {
+	if len(f.Decls) == 1 {
+		if e, ok := f.Decls[0].(*ast.EmbedDecl); ok {
+			if l, ok := e.Expr.(*ast.ListLit); ok {
+				var out []document
+				for _, x := range l.Elts {
+					if s, ok := x.(*ast.StructLit); ok {
+						out = append(out, document{file: name, expr: s})
+					}
+				}
+				return out
+			}
+		}
+	}
+	if len(f.Decls) == 0 {
+		return nil
+	}
+	return []document{{file: name, expr: &ast.StructLit{Elts: f.Decls}}}
+}
+
+// lintIntent compiles an intent and records the labels of the namespaces
+// it generates.
+func lintIntent(in Input, labels map[string]map[string]string) diag.List {
+	res, err := compiler.CompileBytes(in.Name, in.Data)
+	if err != nil {
+		return asList(err)
+	}
+	for _, o := range res.Objects {
+		if o.Kind != "Namespace" {
+			continue
+		}
+		var l map[string]string
+		if err := o.Value.LookupPath(cue.ParsePath("metadata.labels")).Decode(&l); err == nil {
+			labels[o.Name] = l
+		}
+	}
+	return res.Warnings
+}
+
+// checkManifests runs #ManifestCheck over every manifest object.
+func checkManifests(s *unify.Schema, docs []document, labels map[string]map[string]string) (diag.List, error) {
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	ctx := cuecontext.New()
+	values := make([]cue.Value, len(docs))
+	for i, d := range docs {
+		values[i] = ctx.BuildExpr(d.expr)
+	}
+	check := s.ManifestCheck().
+		FillPath(cue.ParsePath("objects"), ctx.NewList(values...)).
+		FillPath(cue.ParsePath("namespaceLabels"), labels).
+		FillPath(cue.ParsePath("served"), validate.Served())
+	var problems []struct {
+		Object  int    `json:"object"`
+		Path    []any  `json:"path"`
+		Rule    string `json:"rule"`
+		Message string `json:"message"`
+	}
+	pv := check.LookupPath(cue.ParsePath("problems"))
+	if err := pv.Validate(cue.Concrete(true)); err != nil {
+		return nil, diag.Internalf("manifest rules: %s", cueerrors.Details(err, nil))
+	}
+	if err := pv.Decode(&problems); err != nil {
+		return nil, diag.Internalf("manifest rules: %v", err)
+	}
+	var l diag.List
+	for _, p := range problems {
+		d := docs[p.Object]
+		pos := unify.ExprPos(d.expr, selectors(p.Path)).Position()
+		if pos.Filename == "" {
+			pos.Filename, pos.Line, pos.Column = d.file, 1, 1
+		}
+		dg := diag.At(pos, diag.Error, p.Message)
+		dg.Rule = p.Rule
+		if r, ok := s.Rule(p.Rule); ok && r.Severity == "warning" {
+			dg.Severity = diag.Warning
+		}
+		l = append(l, dg)
+	}
+	return l, nil
+}
+
+func selectors(path []any) []cue.Selector {
+	sels := make([]cue.Selector, 0, len(path))
+	for _, p := range path {
+		if s, ok := p.(string); ok {
+			sels = append(sels, cue.Str(s))
+			continue
+		}
+		if i, err := strconv.Atoi(fmt.Sprint(p)); err == nil {
+			sels = append(sels, cue.Index(i))
+		}
+	}
+	return sels
+}
+
+// asList turns an error into diagnostics.
+func asList(err error) diag.List {
+	if l, ok := err.(diag.List); ok {
+		return l
+	}
+	return diag.List{{Message: err.Error()}}
+}
