@@ -1,0 +1,149 @@
+package lint_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"egmc.dev/egmc/compiler"
+	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/lint"
+	"egmc.dev/egmc/compiler/unify"
+	"egmc.dev/egmc/golden"
+)
+
+// TestEveryRule checks each rule of the catalogue with its archive in
+// testdata/rules/<ID>.txtar: trigger files that produce exactly the
+// findings of "want" (id, position, message), and close neighbour files
+// that produce no finding of the rule. Rules that egmc applies instead
+// have "want-in-output": lines that the trigger's generated output holds
+// and the neighbour's does not. EGMC_UPDATE=1 rewrites "want".
+func TestEveryRule(t *testing.T) {
+	s, err := unify.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range s.Rules() {
+		t.Run(r.ID, func(t *testing.T) {
+			file := filepath.Join("testdata", "rules", r.ID+".txtar")
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatalf("every rule needs a test archive: %v", err)
+			}
+			trigger, neighbour := inputs(ar, "trigger/"), inputs(ar, "neighbour/")
+			if len(trigger) == 0 || len(neighbour) == 0 {
+				t.Fatalf("%s needs trigger/ and neighbour/ files", file)
+			}
+			if r.Checks == "applied" {
+				checkApplied(t, ar, trigger, neighbour)
+				return
+			}
+			got := findings(t, trigger, r.ID)
+			if len(got) == 0 {
+				t.Errorf("the trigger files produce no %s finding", r.ID)
+			}
+			checkWant(t, file, ar, got.Error()+"\n")
+			if n := findings(t, neighbour, r.ID); len(n) > 0 {
+				t.Errorf("the neighbour files produce %s findings:\n%s", r.ID, n)
+			}
+		})
+	}
+}
+
+// inputs returns the archive's files under dir, named without it.
+func inputs(ar *txtar.Archive, dir string) []lint.Input {
+	var in []lint.Input
+	for _, f := range ar.Files {
+		if name, ok := strings.CutPrefix(f.Name, dir); ok {
+			in = append(in, lint.Input{Name: name, Data: f.Data})
+		}
+	}
+	return in
+}
+
+// findings lints the inputs and keeps the findings of one rule.
+func findings(t *testing.T, in []lint.Input, id string) diag.List {
+	t.Helper()
+	res, err := lint.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out diag.List
+	for _, d := range res.Diagnostics {
+		if d.Rule == id {
+			out = append(out, d)
+			continue
+		}
+		if d.Severity == diag.Error {
+			t.Fatalf("unexpected error in the test files: %s", d)
+		}
+	}
+	return out
+}
+
+// checkApplied builds the trigger and neighbour intents and looks for the
+// want-in-output lines in their output.
+func checkApplied(t *testing.T, ar *txtar.Archive, trigger, neighbour []lint.Input) {
+	t.Helper()
+	var want []string
+	for _, f := range ar.Files {
+		if f.Name == "want-in-output" {
+			want = strings.Split(strings.TrimSpace(string(f.Data)), "\n")
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("an applied rule needs want-in-output")
+	}
+	got, other := output(t, trigger), output(t, neighbour)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("the trigger's output lacks %q", w)
+		}
+		if strings.Contains(other, w) {
+			t.Errorf("the neighbour's output holds %q", w)
+		}
+	}
+}
+
+// output is the stream and Helm values of the intent among the inputs.
+func output(t *testing.T, in []lint.Input) string {
+	t.Helper()
+	res, err := compiler.CompileBytes(in[0].Name, in[0].Data)
+	if err != nil {
+		t.Fatalf("%s: %v", in[0].Name, err)
+	}
+	b, err := res.Stream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	for _, v := range res.Values {
+		out += "---\n" + string(v.YAML)
+	}
+	return out
+}
+
+// checkWant compares got with the archive's want file, or rewrites it.
+func checkWant(t *testing.T, file string, ar *txtar.Archive, got string) {
+	t.Helper()
+	for i, f := range ar.Files {
+		if f.Name != "want" {
+			continue
+		}
+		if golden.Update() {
+			ar.Files[i].Data = []byte(got)
+			if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if string(f.Data) != got {
+			t.Errorf("got:\n%swant:\n%s", got, f.Data)
+		}
+		return
+	}
+	t.Fatalf("%s has no want file", file)
+}
