@@ -23,13 +23,20 @@ RUNBOOK.md: install order, restarts, verification commands and the known
 limitations of this setup. DIR is replaced atomically: a failed build
 leaves it as it was. Other files in DIR are kept.
 
+INTENT may be a directory holding one intent.cue or intent.yaml (the default
+is the current directory): that is how the Argo CD config management plugin
+runs egmc (deploy/argocd). Under Argo CD, the Application's parameters
+intent and strict (or ARGOCD_ENV_EGMC_INTENT and ARGOCD_ENV_EGMC_STRICT)
+set the intent file and --strict.
+
 On a mistake in the intent, egmc prints every error as file:line:col:
 message, prints nothing on stdout, and exits 1. Findings of the ownership
 rules carry their id (egmc rules EGMC006 explains one); warnings go to
 stderr and do not fail the build, unless --strict.
 
 Examples:
-  egmc build examples/istio-sidecar-httpbin/intent.yaml
+  egmc build examples/teg-istio-sidecar-httpbin/intent.yaml
+  egmc build examples/istio-egress/
   egmc build intent.cue | kubectl apply --server-side -f -
   egmc build intent.cue -o rendered/`
 
@@ -39,12 +46,30 @@ func newBuildCmd() *cobra.Command {
 		strict bool
 	)
 	cmd := &cobra.Command{
-		Use:   "build INTENT",
+		Use:   "build [INTENT|DIR]",
 		Short: "Compile an intent into manifests, Helm values and a runbook",
 		Long:  buildHelp,
-		Args:  exactArgs(1, "one intent file"),
+		Args:  maxArgs(1, "one intent file or directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := compiler.CompileFile(args[0])
+			argo, err := argoCDParams(getenv)
+			if err != nil {
+				return err
+			}
+			path := "."
+			if argo.intent != "" {
+				path = argo.intent
+			}
+			if len(args) == 1 {
+				path = args[0]
+			}
+			if argo.strict != nil && !cmd.Flags().Changed("strict") {
+				strict = *argo.strict
+			}
+			file, err := resolveIntent(path)
+			if err != nil {
+				return err
+			}
+			res, err := compiler.CompileFile(file)
 			if err != nil {
 				return err
 			}

@@ -122,3 +122,14 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// maxArgs is cobra.MaximumNArgs with a usage error that names what is
+// expected.
+func maxArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return &usageError{fmt.Errorf("%s takes at most %s, got %d arguments", cmd.Name(), what, len(args))}
+		}
+		return nil
+	}
+}
