@@ -14,7 +14,9 @@ package lint
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -43,27 +45,34 @@ type Result struct {
 	Intents, Manifests int
 }
 
-// Run lints the inputs.
+// Run lints the inputs, in parallel: each file is parsed and each intent
+// compiled by a pool of workers (one per CPU) sharing the schema, which is
+// compiled once; then the manifest rules run over every manifest object.
+// The result does not depend on the order of work.
 func Run(inputs []Input) (*Result, error) {
 	s, err := unify.Load()
 	if err != nil {
 		return nil, &diag.Internal{Err: err}
 	}
+	files := make([]fileResult, len(inputs))
+	parallel(len(inputs), func(i int) { files[i] = lintFile(inputs[i]) })
 	res := &Result{}
 	var docs []document
 	labels := map[string]map[string]string{}
-	for _, in := range inputs {
-		isIntent, ds, d := classify(in)
-		res.Diagnostics = append(res.Diagnostics, d...)
-		switch {
-		case d.HasErrors() && len(ds) == 0:
-		case isIntent:
-			res.Intents++
-			res.Diagnostics = append(res.Diagnostics, lintIntent(in, labels)...)
-		default:
-			res.Manifests++
-			docs = append(docs, ds...)
+	for _, f := range files {
+		if f.err != nil {
+			return nil, f.err
 		}
+		res.Diagnostics = append(res.Diagnostics, f.diags...)
+		if f.intent {
+			res.Intents++
+			for ns, l := range f.labels {
+				labels[ns] = l
+			}
+			continue
+		}
+		res.Manifests++
+		docs = append(docs, f.docs...)
 	}
 	md, err := checkManifests(s, docs, labels)
 	if err != nil {
@@ -71,6 +80,50 @@ func Run(inputs []Input) (*Result, error) {
 	}
 	res.Diagnostics = append(res.Diagnostics, md...).Sort()
 	return res, nil
+}
+
+// fileResult is what linting one file found.
+type fileResult struct {
+	intent bool
+	diags  diag.List
+	docs   []document
+	labels map[string]map[string]string
+	err    error
+}
+
+// lintFile parses one file, and compiles it when it is an intent.
+func lintFile(in Input) fileResult {
+	isIntent, docs, d := classify(in)
+	r := fileResult{intent: isIntent, diags: d, docs: docs}
+	if isIntent && !d.HasErrors() {
+		r.labels = map[string]map[string]string{}
+		r.diags = append(r.diags, lintIntent(in, r.labels)...)
+	}
+	return r
+}
+
+// parallel runs work(0..n-1) on one worker per CPU.
+func parallel(n int, work func(i int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				work(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // document is one object of a manifest file, with its syntax for

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -20,16 +22,21 @@ sidecar namespace, a namespace enrolled in both sidecar and ambient mode,
 Service ports without a protocol hint, and more (egmc rules). Manifests are
 checked together, with the namespaces the linted intents generate.
 
-Every finding is printed as file:line:col: message. Lint exits 1 when any
-file has an error, 0 otherwise; warnings fail only with --strict.
+Every finding is printed as file:line:col: message (--format json prints
+a JSON array for tools). Files are checked in parallel. Lint exits 1 when
+any file has an error, 0 otherwise; warnings fail only with --strict.
 
 Examples:
   egmc lint intent.yaml
+  egmc lint --format json intent.yaml | jq '.[] | select(.severity == "error")' 
   egmc lint intent.yaml k8s/*.yaml
   egmc lint --strict $(git ls-files '*intent*.yaml')`
 
 func newLintCmd() *cobra.Command {
-	var strict bool
+	var (
+		strict bool
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "lint FILE...",
 		Short: "Check intents and manifests against the schema and the rules",
@@ -41,13 +48,22 @@ func newLintCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return &usageError{fmt.Errorf("unknown --format %q: use text or json", format)}
+			}
 			inputs, read := readInputs(args)
 			res, err := lint.Run(inputs)
 			if err != nil {
 				return err
 			}
 			all := append(read, res.Diagnostics...).Sort()
-			printError(cmd.OutOrStdout(), all)
+			if format == "json" {
+				if err := writeJSON(cmd.OutOrStdout(), all); err != nil {
+					return err
+				}
+			} else {
+				printError(cmd.OutOrStdout(), all)
+			}
 			if all.HasErrors() || (strict && len(all) > 0) {
 				return errSilent
 			}
@@ -55,6 +71,7 @@ func newLintCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text (file:line:col: message) or json")
 	return cmd
 }
 
@@ -78,4 +95,25 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// jsonFinding is one finding in lint's JSON output.
+type jsonFinding struct {
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	Severity string `json:"severity"`
+	Rule     string `json:"rule,omitempty"`
+	Message  string `json:"message"`
+}
+
+// writeJSON prints the findings as a JSON array.
+func writeJSON(w io.Writer, l diag.List) error {
+	out := make([]jsonFinding, 0, len(l))
+	for _, d := range l {
+		out = append(out, jsonFinding{d.Filename, d.Line, d.Column, d.Severity.String(), d.Rule, d.Message})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
