@@ -36,6 +36,7 @@ language: {
 // Schema is the compiled schema, and the profiles compiled as intents ask
 // for them. It is built once per process and safe for concurrent use.
 type Schema struct {
+	root   cue.Value
 	intent cue.Value
 	check  cue.Value
 	// manifests is #ManifestCheck, the rules for the user's own objects.
@@ -71,6 +72,7 @@ func compile() (*Schema, error) {
 		return nil, fmt.Errorf("reading the rule catalogue: %w", err)
 	}
 	return &Schema{
+		root:      v,
 		intent:    v.LookupPath(cue.ParsePath("#Intent")),
 		check:     v.LookupPath(cue.ParsePath("#Check")),
 		manifests: v.LookupPath(cue.ParsePath("#ManifestCheck")),
@@ -169,6 +171,33 @@ func (s *Schema) Rule(id string) (Rule, bool) {
 
 // ManifestCheck returns #ManifestCheck, the manifest rules.
 func (s *Schema) ManifestCheck() cue.Value { return s.manifests }
+
+// Definition returns a definition of the schema package, e.g. "#Route".
+func (s *Schema) Definition(name string) cue.Value {
+	return s.root.LookupPath(cue.ParsePath(name))
+}
+
+// Required lists the fields of a schema struct that an intent must write:
+// regular fields without a default, whose value is not a struct whose own
+// fields all have defaults.
+func Required(v cue.Value) []string {
+	it, err := v.Fields()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for it.Next() {
+		f := it.Value()
+		if !it.Selector().IsString() || hasDefault(f) {
+			continue
+		}
+		if f.IncompleteKind() == cue.StructKind && len(Required(f)) == 0 {
+			continue
+		}
+		out = append(out, it.Selector().Unquoted())
+	}
+	return out
+}
 
 // Intent returns the #Intent definition.
 func (s *Schema) Intent() cue.Value { return s.intent }

@@ -34,6 +34,9 @@ message, prints nothing on stdout, and exits 1. Findings of the ownership
 rules carry their id (egmc rules EGMC006 explains one); warnings go to
 stderr and do not fail the build, unless --strict.
 
+--check PATH compares the output with rendered manifests committed at PATH
+instead of printing it (egmc diff INTENT PATH).
+
 Examples:
   egmc build examples/teg-istio-sidecar-httpbin/intent.yaml
   egmc build examples/istio-egress/
@@ -44,6 +47,7 @@ func newBuildCmd() *cobra.Command {
 	var (
 		outDir string
 		strict bool
+		check  string
 	)
 	cmd := &cobra.Command{
 		Use:   "build [INTENT|DIR]",
@@ -79,6 +83,9 @@ func newBuildCmd() *cobra.Command {
 					return fmt.Errorf("%d warning(s) fail the build with --strict", len(res.Warnings))
 				}
 			}
+			if check != "" {
+				return checkRendered(cmd.OutOrStdout(), res, check)
+			}
 			if outDir != "" {
 				if err := res.WriteDir(outDir); err != nil {
 					return fmt.Errorf("writing %s: %w", outDir, err)
@@ -95,6 +102,7 @@ func newBuildCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
+	cmd.Flags().StringVar(&check, "check", "", "compare the output with the rendered manifests at `PATH` (a file or -o directory) and exit 1 on a difference, like egmc diff")
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write the output `DIR` (phase files, Helm values, RUNBOOK.md) instead of printing the stream")
 	return cmd
 }

@@ -76,7 +76,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newBuildCmd(), newExplainCmd(), newLintCmd(), newRulesCmd(), newVersionCmd())
+	root.AddCommand(newBuildCmd(), newDiffCmd(), newExplainCmd(), newLintCmd(), newRulesCmd(), newSchemaCmd(), newVersionCmd())
 	return root
 }
 
