@@ -44,7 +44,14 @@ func Main() int {
 // Run runs egmc with args, writing to stdout and stderr, and returns the
 // exit code. Errors are printed once, here.
 func Run(args []string, stdout, stderr io.Writer) int {
+	return RunIO(args, os.Stdin, stdout, stderr)
+}
+
+// RunIO is Run with its own standard input (egmc init prompts on it when
+// it is a terminal).
+func RunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	root.SetIn(stdin)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
 	if err == nil {
@@ -76,7 +83,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newBuildCmd(), newDiffCmd(), newExplainCmd(), newLintCmd(), newRulesCmd(), newSchemaCmd(), newVersionCmd())
+	root.AddCommand(newBuildCmd(), newCompletionCmd(), newDiffCmd(), newExplainCmd(), newInitCmd(), newLintCmd(), newRulesCmd(), newSchemaCmd(), newVersionCmd())
+	addCompletions(root)
 	return root
 }
 
