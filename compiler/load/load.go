@@ -198,11 +198,12 @@ func fromSyntax(filename string, err error) error {
 	for _, e := range cueerrors.Errors(err) {
 		pos := e.Position().Position()
 		msg := e.Error()
+		if strings.TrimSpace(msg) == "" || strings.HasSuffix(msg, ": ") {
+			msg = err.Error()
+		}
 		if m := yamlError.FindStringSubmatch(msg); m != nil {
 			line, _ := strconv.Atoi(m[2])
 			pos.Filename, pos.Line, pos.Column, msg = filename, line, 1, m[3]
-		} else if format, args := e.Msg(); len(args) > 0 || !strings.Contains(format, "%") {
-			msg = fmt.Sprintf(format, args...)
 		}
 		if pos.Filename == "" {
 			pos.Filename, pos.Line, pos.Column = filename, 1, 1
