@@ -51,3 +51,9 @@ conformance:
 	@cache=$$(GO=$(GO) tools/conformance/build-tools.sh) && \
 	cd tools/conformance && \
 	EGCTL=$$cache/egctl ISTIOCTL=$$cache/istioctl $(GO) test -count=1 ./...
+
+.PHONY: precommit-test
+
+## precommit-test: run the pre-commit hook (.pre-commit-hooks.yaml) with the real pre-commit, installing Debian's package when it is missing (EGMC_PRECOMMIT_COLD=1: without Go caches)
+precommit-test:
+	@cd tools/precommit && $(GO) vet ./... && $(GO) test -count=1 -v -timeout 30m ./...

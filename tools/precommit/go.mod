@@ -1,0 +1,3 @@
+module egmc.dev/egmc/tools/precommit
+
+go 1.26.8
