@@ -14,8 +14,10 @@ package lint
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
@@ -35,6 +37,9 @@ import (
 type Input struct {
 	Name string
 	Data []byte
+	// Context marks a file read for context only: the namespaces its
+	// intent generates count, its own findings are not reported.
+	Context bool
 }
 
 // Result is what a lint run found.
@@ -59,11 +64,13 @@ func Run(inputs []Input) (*Result, error) {
 	res := &Result{}
 	var docs []document
 	labels := map[string]map[string]string{}
-	for _, f := range files {
+	for i, f := range files {
 		if f.err != nil {
 			return nil, f.err
 		}
-		res.Diagnostics = append(res.Diagnostics, f.diags...)
+		if !inputs[i].Context {
+			res.Diagnostics = append(res.Diagnostics, f.diags...)
+		}
 		if f.intent {
 			res.Intents++
 			for ns, l := range f.labels {
@@ -140,13 +147,23 @@ func classify(in Input) (bool, []document, diag.List) {
 	if err != nil {
 		return false, nil, asList(err)
 	}
-	if format == load.CUE || isIntentYAML(in.Data) {
+	if format == load.CUE {
 		return true, nil, nil
+	}
+	if len(bytes.TrimSpace(in.Data)) == 0 {
+		if looksLikeIntent(in.Name) {
+			_, err := load.Parse(in.Name, load.YAML, in.Data)
+			return true, nil, asList(err)
+		}
+		return false, nil, nil // an empty manifest file holds no objects
 	}
 	f, err := yaml.Extract(in.Name, in.Data)
 	if err != nil {
 		_, perr := load.Parse(in.Name, load.YAML, in.Data)
-		return false, nil, asList(perr)
+		return looksLikeIntent(in.Name), nil, asList(perr)
+	}
+	if isIntent(f) {
+		return true, nil, nil
 	}
 	docs, bad := objectsOf(documents(in.Name, f))
 	return false, docs, bad
@@ -179,9 +196,18 @@ func objectsOf(docs []document) ([]document, diag.List) {
 	return out, bad
 }
 
-// isIntentYAML tells an intent from manifests by its apiVersion.
-func isIntentYAML(b []byte) bool {
-	return bytes.Contains(b, []byte("egmc.dev/v1alpha1")) && bytes.Contains(b, []byte("Intent"))
+// isIntent tells an intent from manifests by its top-level apiVersion and
+// kind.
+func isIntent(f *ast.File) bool {
+	v := cuecontext.New().BuildFile(f)
+	api, _ := v.LookupPath(cue.ParsePath("apiVersion")).String()
+	kind, _ := v.LookupPath(cue.ParsePath("kind")).String()
+	return strings.HasPrefix(api, "egmc.dev/") && kind == "Intent"
+}
+
+// looksLikeIntent tells whether a file is named like an intent.
+func looksLikeIntent(name string) bool {
+	return strings.Contains(strings.ToLower(filepath.Base(name)), "intent")
 }
 
 // documents splits a YAML file's syntax into its documents.

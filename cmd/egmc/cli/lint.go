@@ -20,7 +20,10 @@ as your own Kubernetes manifests (Services, Deployments, Namespaces,
 policies...) and checked against the manifest rules: http2 app ports in a
 sidecar namespace, a namespace enrolled in both sidecar and ambient mode,
 Service ports without a protocol hint, and more (egmc rules). Manifests are
-checked together, with the namespaces the linted intents generate.
+checked together, with the namespaces the linted intents generate; when a
+call holds only manifests (a pre-commit hook passes the changed files),
+--context names intents to read for those namespaces without reporting on
+them.
 
 Every finding is printed as file:line:col: message (--format json prints
 a JSON array for tools). Files are checked in parallel. Lint exits 1 when
@@ -30,12 +33,14 @@ Examples:
   egmc lint intent.yaml
   egmc lint --format json intent.yaml | jq '.[] | select(.severity == "error")' 
   egmc lint intent.yaml k8s/*.yaml
+  egmc lint --context intent.yaml k8s/service.yaml
   egmc lint --strict $(git ls-files '*intent*.yaml')`
 
 func newLintCmd() *cobra.Command {
 	var (
-		strict bool
-		format string
+		strict  bool
+		format  string
+		context []string
 	)
 	cmd := &cobra.Command{
 		Use:   "lint FILE...",
@@ -52,6 +57,12 @@ func newLintCmd() *cobra.Command {
 				return &usageError{fmt.Errorf("unknown --format %q: use text or json", format)}
 			}
 			inputs, read := readInputs(args)
+			ctx, ctxRead := readInputs(context)
+			for i := range ctx {
+				ctx[i].Context = true
+			}
+			inputs = append(inputs, ctx...)
+			read = append(read, ctxRead...)
 			res, err := lint.Run(inputs)
 			if err != nil {
 				return err
@@ -72,6 +83,7 @@ func newLintCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text (file:line:col: message) or json")
+	cmd.Flags().StringSliceVar(&context, "context", nil, "intent `FILE`s read for context only (the namespaces they enrol), e.g. when a hook passes only the changed manifests")
 	return cmd
 }
 

@@ -32,10 +32,14 @@ func newVersionCmd() *cobra.Command {
 	}
 }
 
-// version is the module version egmc was built from, or "devel".
+// release is egmc's version when the build carries no module version (a
+// build from a checkout, as pre-commit makes). Raise it with each release.
+const release = "v0.1.0-dev"
+
+// version is the module version egmc was built from, or release.
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
-	return "devel"
+	return release
 }
