@@ -42,7 +42,26 @@ check-generate: generate
 	@test -z "$$(git status --porcelain -- compiler/validate/schemas)" || (git status --porcelain -- compiler/validate/schemas; exit 1)
 
 ## check: everything CI runs
-check: fmt vet test check-golden check-generate
+check: fmt vet test race fuzz check-golden check-generate
+
+.PHONY: race fuzz bench
+
+## race: the concurrent parts (lint's workers, the shared schema) under the race detector
+race:
+	$(GO) test -race -count=1 ./compiler/lint/ ./compiler/unify/
+
+FUZZTIME ?= 20s
+
+## fuzz: run each fuzz target for FUZZTIME (default 20s); failures land in compiler/testdata/fuzz
+fuzz:
+	@for f in FuzzYAMLDecoding FuzzCUEDecoding FuzzCompile; do \
+		echo "$$f for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./compiler/ || exit 1; \
+	done
+
+## bench: whole-process timings (build by routes, minimal, lint of 200, re-emit) and the stage benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $${BENCHTIME:-5x} -count 1 ./bench/ ./compiler/...
 
 .PHONY: conformance
 
@@ -57,3 +76,11 @@ conformance:
 ## precommit-test: run the pre-commit hook (.pre-commit-hooks.yaml) with the real pre-commit, installing Debian's package when it is missing (EGMC_PRECOMMIT_COLD=1: without Go caches)
 precommit-test:
 	@cd tools/precommit && $(GO) vet ./... && $(GO) test -count=1 -v -timeout 30m ./...
+
+.PHONY: argocd-test
+
+## argocd-test: run the Argo CD plugin (deploy/argocd) under the real argocd-cmp-server (built once into $EGMC_TOOLS_CACHE)
+argocd-test:
+	@bin=$$(GO=$(GO) tools/argocd/build-cmp-server.sh) && \
+	cd tools/argocd && \
+	ARGOCD_CMP_SERVER=$$bin $(GO) test -count=1 ./...

@@ -5,7 +5,55 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 )
+
+// writes tracks the temporary directories of WriteDir calls in flight, so
+// that Abort can remove them when the process is interrupted.
+var writes struct {
+	sync.Mutex
+	aborted bool
+	tmp     map[string]bool
+}
+
+// errAborted is returned by a WriteDir that Abort stopped.
+var errAborted = fmt.Errorf("interrupted: the output directory was left as it was")
+
+// Abort stops every WriteDir in flight and removes its temporary
+// directory; later calls fail. A replacement already under way finishes
+// first, so each output directory holds either its old contents or its
+// complete new ones. egmc calls it when interrupted, before exiting.
+func Abort() {
+	writes.Lock()
+	defer writes.Unlock()
+	writes.aborted = true
+	for tmp := range writes.tmp {
+		os.RemoveAll(tmp)
+	}
+}
+
+// track records tmp as in flight, or reports that writing was aborted.
+func track(tmp string) error {
+	writes.Lock()
+	defer writes.Unlock()
+	if writes.aborted {
+		return errAborted
+	}
+	if writes.tmp == nil {
+		writes.tmp = map[string]bool{}
+	}
+	writes.tmp[tmp] = true
+	return nil
+}
+
+func untrack(tmp string) {
+	writes.Lock()
+	defer writes.Unlock()
+	delete(writes.tmp, tmp)
+}
+
+// beforeSwap is a test hook run just before the replacement.
+var beforeSwap = func() {}
 
 // File is one file of an output directory.
 type File struct {
@@ -16,9 +64,10 @@ type File struct {
 // WriteDir replaces the contents egmc manages in dir with files,
 // atomically: the files are written to a temporary directory beside dir,
 // which then takes dir's place with one rename. When anything fails
-// before that rename, dir is left exactly as it was. Files in dir that
-// egmc did not write are carried over untouched, so a README or a
-// kustomization.yaml next to the manifests survives.
+// before that rename, or the process is interrupted (see Abort), dir is
+// left exactly as it was. Files in dir that egmc did not write are carried
+// over untouched, so a README or a kustomization.yaml next to the
+// manifests survives.
 func WriteDir(dir string, files []File, managed func(name string) bool) (err error) {
 	dir = filepath.Clean(dir)
 	parent := filepath.Dir(dir)
@@ -30,15 +79,25 @@ func WriteDir(dir string, files []File, managed func(name string) bool) (err err
 		return err
 	}
 	defer func() {
+		untrack(tmp)
 		if err != nil {
 			os.RemoveAll(tmp)
 		}
 	}()
+	if err := track(tmp); err != nil {
+		return err
+	}
 	if err := carryOver(dir, tmp, managed); err != nil {
 		return err
 	}
 	if err := writeFiles(tmp, files); err != nil {
 		return err
+	}
+	beforeSwap()
+	writes.Lock() // Abort waits for a replacement under way
+	defer writes.Unlock()
+	if writes.aborted {
+		return errAborted
 	}
 	return swap(dir, tmp)
 }

@@ -90,3 +90,31 @@ func TestMarkdown(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestWriteDirAbort: an interrupt just before the replacement leaves the
+// directory as it was and removes the temporary one; later writes fail.
+func TestWriteDirAbort(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("old")}}, managedYAML); err != nil {
+		t.Fatal(err)
+	}
+	beforeSwap = Abort
+	defer func() {
+		beforeSwap = func() {}
+		writes.aborted = false
+	}()
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("new")}}, managedYAML); err != errAborted {
+		t.Fatalf("WriteDir = %v, want %v", err, errAborted)
+	}
+	if got := readDir(t, dir); len(got) != 1 || got["a.yaml"] != "old" {
+		t.Errorf("after an interrupt the directory holds %v", got)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 1 {
+		t.Errorf("temporary directories left beside the output: %v", entries)
+	}
+	beforeSwap = func() {}
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("new")}}, managedYAML); err != errAborted {
+		t.Errorf("WriteDir after Abort = %v, want %v", err, errAborted)
+	}
+}

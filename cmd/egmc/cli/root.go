@@ -9,17 +9,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/emit"
 )
 
 // Exit codes.
 const (
-	exitOK    = 0
-	exitError = 1 // the input is wrong, or the build failed
-	exitUsage = 2 // the command line is wrong
+	exitOK     = 0
+	exitError  = 1   // the input is wrong, or the build failed
+	exitUsage  = 2   // the command line is wrong
+	exitSignal = 130 // interrupted; any output directory is as it was
 )
 
 const rootHelp = `egmc compiles a short intent into the manifests, Helm values and runbook
@@ -37,7 +41,17 @@ Examples:
   egmc version                          print egmc's version and pinned upstreams`
 
 // Main runs egmc with the process's arguments and returns the exit code.
+// An interrupt (SIGINT, SIGTERM) stops it with exitSignal after removing
+// any half-written output directory.
 func Main() int {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sig
+		emit.Abort()
+		fmt.Fprintf(os.Stderr, "egmc: interrupted (%v)\n", s)
+		os.Exit(exitSignal)
+	}()
 	return Run(os.Args[1:], os.Stdout, os.Stderr)
 }
 

@@ -1,0 +1,125 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+var egmc string // the binary under test, built once
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "egmc-bench")
+	if err != nil {
+		panic(err)
+	}
+	egmc = filepath.Join(dir, "egmc")
+	if out, err := exec.Command("go", "build", "-o", egmc, "../cmd/egmc").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run executes egmc and returns its stdout and peak resident memory.
+func run(b *testing.B, args ...string) ([]byte, int64) {
+	cmd := exec.Command(egmc, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("egmc %v: %v", args, err)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return out.Bytes(), ru.Maxrss * 1024
+}
+
+// processBench runs egmc once per iteration and reports the peak memory.
+func processBench(b *testing.B, args ...string) []byte {
+	var out []byte
+	var peak int64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		o, rss := run(b, args...)
+		out = o
+		if rss > peak {
+			peak = rss
+		}
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+	b.ReportMetric(0, "ns/op") // reported again below as ms
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/op")
+	return out
+}
+
+func writeTemp(b *testing.B, name string, data []byte) string {
+	p := filepath.Join(b.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkBuild is whole-process egmc build by number of routes.
+func BenchmarkBuild(b *testing.B) {
+	for _, n := range []int{10, 100, 1000, 5000} {
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			processBench(b, "build", writeTemp(b, "intent.yaml", Intent(n)))
+		})
+	}
+}
+
+// BenchmarkMinimal is whole-process egmc build of the spec's minimal intent.
+func BenchmarkMinimal(b *testing.B) {
+	processBench(b, "build", writeTemp(b, "intent.cue", []byte(Minimal)))
+}
+
+// BenchmarkReemit decodes and re-encodes egmc's own output for the
+// 1000-route intent with sigs.k8s.io/yaml, document by document: the
+// cost egmc is measured against.
+func BenchmarkReemit(b *testing.B) {
+	out, _ := run(b, "build", writeTemp(b, "intent.yaml", Intent(1000)))
+	docs := bytes.Split(out, []byte("\n---\n"))
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		var buf bytes.Buffer
+		for _, d := range docs {
+			var v any
+			if err := yaml.Unmarshal(d, &v); err != nil {
+				b.Fatal(err)
+			}
+			y, err := yaml.Marshal(v)
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf.Write(y)
+			buf.WriteString("---\n")
+		}
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(time.Since(start).Milliseconds())/float64(b.N), "ms/op")
+}
+
+// BenchmarkLint200 is one egmc lint call over 200 intents.
+func BenchmarkLint200(b *testing.B) {
+	dir := b.TempDir()
+	var args []string
+	args = append(args, "lint")
+	for i := 0; i < 200; i++ {
+		p := filepath.Join(dir, fmt.Sprintf("intent-%03d.yaml", i))
+		if err := os.WriteFile(p, Intent(1+i%5), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		args = append(args, p)
+	}
+	processBench(b, args...)
+}
