@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -18,12 +19,16 @@ import (
 // from the plugin parameters (ARGOCD_APP_PARAMETERS, or PARAM_INTENT and
 // PARAM_STRICT), or else from the plugin environment (ARGOCD_ENV_EGMC_INTENT
 // and ARGOCD_ENV_EGMC_STRICT). Parameters win over the environment, and
-// command-line arguments over both.
+// command-line arguments over both. The intent must lie inside the app's
+// source directory: anyone who can edit an Application sets these, and
+// egmc must not read files of the plugin's container for them.
 
 // argoParams are the build settings an Argo CD Application gives.
 type argoParams struct {
 	intent string
 	strict *bool
+	// strictFrom names where strict came from, for the error it causes.
+	strictFrom string
 }
 
 // argoCDParams reads the Application's parameters, or nothing outside
@@ -36,34 +41,65 @@ func argoCDParams(getenv func(string) string) (argoParams, error) {
 	params := map[string]string{}
 	if raw := getenv("ARGOCD_APP_PARAMETERS"); raw != "" {
 		var list []struct {
-			Name   string `json:"name"`
-			String string `json:"string"`
+			Name   string            `json:"name"`
+			String *string           `json:"string"`
+			Array  []string          `json:"array"`
+			Map    map[string]string `json:"map"`
 		}
 		if err := json.Unmarshal([]byte(raw), &list); err != nil {
 			return p, fmt.Errorf("reading ARGOCD_APP_PARAMETERS: %v", err)
 		}
 		for _, e := range list {
-			params[e.Name] = e.String
+			if e.Name != "intent" && e.Name != "strict" {
+				continue // another plugin's, or a future egmc's
+			}
+			if e.String == nil || e.Array != nil || e.Map != nil {
+				return p, fmt.Errorf("Argo CD parameter %s must be a string, as in {name: %s, string: ...}", e.Name, e.Name)
+			}
+			params[e.Name] = *e.String
 		}
 	}
-	value := func(name string) string {
+	value := func(name string) (string, string) {
 		if v, ok := params[name]; ok {
-			return v
+			return v, "the Argo CD parameter " + name
 		}
 		if v := getenv("PARAM_" + strings.ToUpper(name)); v != "" {
-			return v
+			return v, "the Argo CD parameter " + name
 		}
-		return getenv("ARGOCD_ENV_EGMC_" + strings.ToUpper(name))
+		env := "ARGOCD_ENV_EGMC_" + strings.ToUpper(name)
+		return getenv(env), "the plugin environment variable EGMC_" + strings.ToUpper(name)
 	}
-	p.intent = value("intent")
-	if s := value("strict"); s != "" {
+	intent, from := value("intent")
+	if intent != "" && !filepath.IsLocal(intent) {
+		return p, fmt.Errorf("%s: %q must be a path inside the application's source directory", from, intent)
+	}
+	p.intent = intent
+	if s, from := value("strict"); s != "" {
 		b, err := strconv.ParseBool(s)
 		if err != nil {
-			return p, fmt.Errorf("Argo CD parameter strict: %q is not true or false", s)
+			return p, fmt.Errorf("%s: %q is not true or false", from, s)
 		}
-		p.strict = &b
+		p.strict, p.strictFrom = &b, from
 	}
 	return p, nil
+}
+
+// insideDir fails when path, once symbolic links are followed, lies
+// outside dir: a link in the checkout must not lead the Argo CD intent
+// parameter out of it.
+func insideDir(dir, path string) error {
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(dir, path))
+	if err != nil {
+		return nil // a missing file is reported when it is read
+	}
+	if rel, err := filepath.Rel(realDir, real); err != nil || !filepath.IsLocal(rel) {
+		return fmt.Errorf("the Argo CD intent %q leads outside the application's source directory", path)
+	}
+	return nil
 }
 
 var getenv = os.Getenv

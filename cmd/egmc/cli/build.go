@@ -61,13 +61,17 @@ func newBuildCmd() *cobra.Command {
 			}
 			path := "."
 			if argo.intent != "" {
+				if err := insideDir(".", argo.intent); err != nil {
+					return err
+				}
 				path = argo.intent
 			}
 			if len(args) == 1 {
 				path = args[0]
 			}
+			strictFrom := "--strict"
 			if argo.strict != nil && !cmd.Flags().Changed("strict") {
-				strict = *argo.strict
+				strict, strictFrom = *argo.strict, argo.strictFrom
 			}
 			file, err := resolveIntent(path)
 			if err != nil {
@@ -80,7 +84,7 @@ func newBuildCmd() *cobra.Command {
 			if len(res.Warnings) > 0 {
 				printError(cmd.ErrOrStderr(), res.Warnings)
 				if strict {
-					return fmt.Errorf("%d warning(s) fail the build with --strict", len(res.Warnings))
+					return fmt.Errorf("%d warning(s) fail the build with %s", len(res.Warnings), strictFrom)
 				}
 			}
 			if check != "" {
