@@ -247,7 +247,7 @@ func extract(path string, found map[string][]byte, served map[string][]string) e
 			if err := json.Unmarshal(v.Schema.OpenAPIV3Schema, &schema); err != nil {
 				return err
 			}
-			pretty, err := json.Marshal(schema)
+			pretty, err := json.Marshal(stripDescriptions(schema))
 			if err != nil {
 				return err
 			}
@@ -255,6 +255,28 @@ func extract(path string, found map[string][]byte, served map[string][]string) e
 		}
 	}
 	return nil
+}
+
+// stripDescriptions drops the prose of a schema (string-valued
+// "description" keys; a property named description has a schema, not a
+// string, and stays): egmc validates with the schemas on every build, and
+// the prose is most of their bytes and of their parsing time.
+func stripDescriptions(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if _, prose := e.(string); prose && k == "description" {
+				delete(v, k)
+				continue
+			}
+			v[k] = stripDescriptions(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = stripDescriptions(e)
+		}
+	}
+	return v
 }
 
 // writeVersions records the pins for egmc version.
