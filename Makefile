@@ -46,9 +46,9 @@ check: fmt vet test race fuzz check-golden check-generate
 
 .PHONY: race fuzz bench
 
-## race: the concurrent parts (lint's workers, the shared schema) under the race detector
+## race: the concurrent parts (lint's workers, the shared schema, the parallel object check) under the race detector
 race:
-	$(GO) test -race -count=1 ./compiler/lint/ ./compiler/unify/
+	$(GO) test -race -count=1 ./compiler/ ./compiler/lint/ ./compiler/unify/
 
 FUZZTIME ?= 20s
 

@@ -26,7 +26,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"cuelang.org/go/cue"
 
@@ -123,32 +125,59 @@ func Compile(in *load.Intent) (*Result, error) {
 }
 
 // check encodes every object as JSON (kept for emit) and validates it
-// against the pinned schema of its kind. An invalid object is egmc's
-// fault: an internal error naming the object, the field and the profile.
+// against the pinned schema of its kind, spreading the objects over one
+// worker per CPU (CUE values may be read concurrently). An invalid object
+// is egmc's fault: an internal error naming the object, the field and the
+// profile; when several are invalid, the first in apply order is reported,
+// so the message does not depend on scheduling.
 func check(profile string, objs []*order.Object) error {
-	for _, o := range objs {
-		j, err := o.Value.MarshalJSON()
-		if err != nil {
-			return diag.Internalf("profile %s: encoding %s: %v", profile, o, err)
-		}
-		o.JSON = j
-		var obj map[string]any
-		d := json.NewDecoder(bytes.NewReader(j))
-		d.UseNumber()
-		if err := d.Decode(&obj); err != nil {
-			return diag.Internalf("profile %s: decoding %s: %v", profile, o, err)
-		}
-		errs, err := validate.Object(o.APIVersion(), o.Kind, obj)
-		if err != nil {
-			return diag.Internalf("profile %s: %s: %v", profile, o, err)
-		}
-		if len(errs) > 0 {
-			msgs := make([]string, len(errs))
-			for i, e := range errs {
-				msgs[i] = e.String()
+	errs := make([]error, len(objs))
+	workers := min(runtime.GOMAXPROCS(0), len(objs))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(objs); i += workers {
+				errs[i] = checkObject(profile, objs[i])
 			}
-			return diag.Internalf("profile %s generated an invalid %s %s: %s", profile, o.APIVersion(), o, strings.Join(msgs, "; "))
+		})
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+// firstError returns the first non-nil error of errs, or nil.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkObject encodes and validates one object.
+func checkObject(profile string, o *order.Object) error {
+	j, err := o.Value.MarshalJSON()
+	if err != nil {
+		return diag.Internalf("profile %s: encoding %s: %v", profile, o, err)
+	}
+	o.JSON = j
+	var obj map[string]any
+	d := json.NewDecoder(bytes.NewReader(j))
+	d.UseNumber()
+	if err := d.Decode(&obj); err != nil {
+		return diag.Internalf("profile %s: decoding %s: %v", profile, o, err)
+	}
+	errs, err := validate.Object(o.APIVersion(), o.Kind, obj)
+	if err != nil {
+		return diag.Internalf("profile %s: %s: %v", profile, o, err)
+	}
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.String()
+		}
+		return diag.Internalf("profile %s generated an invalid %s %s: %s", profile, o.APIVersion(), o, strings.Join(msgs, "; "))
 	}
 	return nil
 }

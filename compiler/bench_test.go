@@ -1,0 +1,87 @@
+package compiler
+
+import (
+	"fmt"
+	"testing"
+
+	"egmc.dev/egmc/bench"
+	"egmc.dev/egmc/compiler/emit"
+	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/order"
+	"egmc.dev/egmc/compiler/unify"
+)
+
+// BenchmarkCompile is the whole in-process compile (schema already
+// compiled), then each stage after unify on its own: order reads and
+// sorts the objects, check encodes them as JSON and validates them
+// against the CRD schemas, emit writes the YAML stream. compiler/unify
+// splits unify further.
+func BenchmarkCompile(b *testing.B) {
+	s, err := unify.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{10, 100, 1000} {
+		src := bench.Intent(n)
+		name := fmt.Sprintf("routes=%d", n)
+		b.Run(name+"/all", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				r, err := CompileBytes("intent.yaml", src)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.Stream(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		in, err := load.Parse("intent.yaml", load.YAML, src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/parse", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := load.Parse("intent.yaml", load.YAML, src); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		u, err := s.Unify(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/order", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := order.Objects(u.Out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		_, objs, err := order.Objects(u.Out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/check", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				for _, o := range objs {
+					o.JSON = nil
+				}
+				if err := check(u.Profile, objs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/emit", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := emit.AppendStream(nil, objs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
