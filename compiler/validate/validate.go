@@ -100,22 +100,30 @@ func Object(apiVersion, kind string, obj map[string]any) ([]Error, error) {
 	if core[apiVersion+"/"+kind] {
 		return nil, nil
 	}
-	s, err := schemaOf(apiVersion, kind)
+	k, err := kindOf(apiVersion, kind)
 	if err != nil {
 		return nil, err
 	}
 	var errs []Error
-	res := kvalidate.NewSchemaValidator(s, nil, "", strfmt.Default).Validate(obj)
+	res := k.validator.Validate(obj)
 	for _, e := range res.Errors {
 		errs = append(errs, Error{Message: e.Error()})
 	}
-	errs = append(errs, unknownFields("", s, obj)...)
+	errs = append(errs, unknownFields("", k.schema, obj)...)
 	return errs, nil
 }
 
+// kindSchema is the parsed schema of one kind and its validator, built
+// once per process: the apiserver likewise shares one validator per CRD
+// version between concurrent requests.
+type kindSchema struct {
+	schema    *spec.Schema
+	validator *kvalidate.SchemaValidator
+}
+
 var (
-	mu      sync.Mutex
-	schemas = map[string]*spec.Schema{}
+	mu    sync.Mutex
+	kinds = map[string]*kindSchema{}
 )
 
 // SchemaJSON returns the embedded openAPIV3Schema of a kind, as JSON.
@@ -128,13 +136,13 @@ func SchemaJSON(apiVersion, kind string) ([]byte, error) {
 	return b, nil
 }
 
-// schemaOf parses the embedded schema of a kind once per process.
-func schemaOf(apiVersion, kind string) (*spec.Schema, error) {
+// kindOf parses the embedded schema of a kind once per process.
+func kindOf(apiVersion, kind string) (*kindSchema, error) {
 	key := apiVersion + "/" + kind
 	mu.Lock()
 	defer mu.Unlock()
-	if s, ok := schemas[key]; ok {
-		return s, nil
+	if k, ok := kinds[key]; ok {
+		return k, nil
 	}
 	b, err := SchemaJSON(apiVersion, kind)
 	if err != nil {
@@ -144,6 +152,7 @@ func schemaOf(apiVersion, kind string) (*spec.Schema, error) {
 	if err := json.Unmarshal(b, s); err != nil {
 		return nil, fmt.Errorf("schema of %s: %w", key, err)
 	}
-	schemas[key] = s
-	return s, nil
+	k := &kindSchema{schema: s, validator: kvalidate.NewSchemaValidator(s, nil, "", strfmt.Default)}
+	kinds[key] = k
+	return k, nil
 }

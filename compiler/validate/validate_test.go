@@ -69,7 +69,7 @@ func TestEveryKindHasASchema(t *testing.T) {
 	}
 	for _, k := range kinds {
 		parts := strings.Split(k, "_")
-		if _, err := schemaOf(parts[0]+"/"+parts[1], kindName(parts[2])); err != nil {
+		if _, err := kindOf(parts[0]+"/"+parts[1], kindName(parts[2])); err != nil {
 			t.Error(err)
 		}
 	}
