@@ -44,6 +44,7 @@ Examples:
 // An interrupt (SIGINT, SIGTERM) stops it with exitSignal after removing
 // any half-written output directory.
 func Main() int {
+	tuneGC()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
