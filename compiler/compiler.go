@@ -1,7 +1,7 @@
 // Package compiler turns an egmc intent into ordered, deterministic
 // Kubernetes manifests, Helm values and a runbook.
 //
-// The data flows through four stages, each a small package:
+// The data flows through these stages, each but check a small package:
 //
 //	load   reads the intent file (CUE or YAML) into CUE syntax that keeps
 //	       the user's positions, and refuses input that is not a hermetic
@@ -9,10 +9,14 @@
 //	unify  unifies it with the embedded #Intent schema (schema/), which
 //	       fills the defaults and rejects unknown fields and bad values;
 //	       runs the schema's cross-field checks (#Check); and evaluates
-//	       the profile the intent selects (profiles/<name>), which decides
-//	       every object, values file and runbook step in CUE.
+//	       the profile the intent selects (profiles/<name>): first the
+//	       profile's #Model of the intent, then the profile with that
+//	       model filled in. The profile decides every object, values file
+//	       and runbook step in CUE.
 //	order  reads the profile's objects phase by phase and sorts them by
 //	       the documented rule (phase, kind rank, group|kind|namespace|name).
+//	check  (this package) encodes each object as JSON and validates it
+//	       against the pinned CRD schema of its kind, one worker per CPU.
 //	emit   prints the objects as one YAML stream, or writes an output
 //	       directory atomically.
 //
