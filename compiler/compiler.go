@@ -97,17 +97,9 @@ func CompileBytes(filename string, src []byte) (*Result, error) {
 
 // Compile compiles a parsed intent.
 func Compile(in *load.Intent) (*Result, error) {
-	s, err := unify.Load()
-	if err != nil {
-		return nil, &diag.Internal{Err: err}
-	}
-	u, err := s.Unify(in)
+	u, phases, objs, err := generate(in)
 	if err != nil {
 		return nil, err
-	}
-	phases, objs, err := order.Objects(u.Out)
-	if err != nil {
-		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
 	}
 	if err := check(u.Profile, objs); err != nil {
 		return nil, err
@@ -126,6 +118,55 @@ func Compile(in *load.Intent) (*Result, error) {
 	}
 	ex.Name, _ = u.Intent.LookupPath(cue.ParsePath("metadata.name")).String()
 	return &Result{Profile: u.Profile, Phases: phases, Objects: objs, Values: values, Runbook: rb, Explain: ex, Warnings: u.Warnings}, nil
+}
+
+// Findings is what egmc lint needs from an intent.
+type Findings struct {
+	// Objects are the manifests in apply order, not encoded (their JSON
+	// is nil) and not validated against their CRD schemas.
+	Objects []*order.Object
+	// Warnings are rule findings that do not fail the build.
+	Warnings diag.List
+}
+
+// LintBytes compiles src, the contents of filename, as far as egmc lint
+// needs: every user mistake and rule finding, and the ordered objects.
+// It skips what only concerns egmc's own output (encoding the objects and
+// validating them against their CRD schemas, reading the Helm values, the
+// runbook and the explanation), which egmc build still does: about a
+// quarter of the time of a small intent.
+func LintBytes(filename string, src []byte) (*Findings, error) {
+	format, err := load.FormatOf(filename)
+	if err != nil {
+		return nil, err
+	}
+	in, err := load.Parse(filename, format, src)
+	if err != nil {
+		return nil, err
+	}
+	u, _, objs, err := generate(in)
+	if err != nil {
+		return nil, err
+	}
+	return &Findings{Objects: objs, Warnings: u.Warnings}, nil
+}
+
+// generate unifies the intent and reads the profile's objects in apply
+// order.
+func generate(in *load.Intent) (*unify.Result, []order.Phase, []*order.Object, error) {
+	s, err := unify.Load()
+	if err != nil {
+		return nil, nil, nil, &diag.Internal{Err: err}
+	}
+	u, err := s.Unify(in)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	phases, objs, err := order.Objects(u.Out)
+	if err != nil {
+		return nil, nil, nil, diag.Internalf("profile %s: %v", u.Profile, err)
+	}
+	return u, phases, objs, nil
 }
 
 // check encodes every object as JSON (kept for emit) and validates it

@@ -231,10 +231,10 @@ func documents(name string, f *ast.File) []document {
 	return []document{{file: name, expr: &ast.StructLit{Elts: f.Decls}}}
 }
 
-// lintIntent compiles an intent and records the labels of the namespaces
-// it generates.
+// lintIntent compiles an intent as far as lint needs and records the
+// labels of the namespaces it generates.
 func lintIntent(in Input, labels map[string]map[string]string) diag.List {
-	res, err := compiler.CompileBytes(in.Name, in.Data)
+	res, err := compiler.LintBytes(in.Name, in.Data)
 	if err != nil {
 		return asList(err)
 	}

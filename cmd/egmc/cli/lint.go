@@ -15,7 +15,8 @@ import (
 const lintHelp = `Lint checks files without printing manifests.
 
 Intents (*.cue, or YAML of kind Intent) are compiled: schema errors and
-the findings of the ownership rules are reported. Other YAML files are read
+the findings of the ownership rules are reported. (Lint does not re-check
+egmc's own output against the CRD schemas; egmc build does.) Other YAML files are read
 as your own Kubernetes manifests (Services, Deployments, Namespaces,
 policies...) and checked against the manifest rules: http2 app ports in a
 sidecar namespace, a namespace enrolled in both sidecar and ambient mode,
