@@ -44,7 +44,7 @@ check-generate: generate
 ## check: everything CI runs
 check: fmt vet test race fuzz check-golden check-generate
 
-.PHONY: race fuzz bench
+.PHONY: race fuzz bench bench-smoke
 
 ## race: the concurrent parts (lint's workers, the shared schema, the parallel object check) under the race detector
 race:
@@ -62,6 +62,12 @@ fuzz:
 ## bench: whole-process timings (build by routes, minimal, lint of 200, re-emit) and the stage benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $${BENCHTIME:-5x} -count 1 ./bench/ ./compiler/...
+
+## bench-smoke: one iteration of the small benchmarks, so they do not rot (CI)
+bench-smoke:
+	$(GO) test -run '^$$' -bench 'Minimal|Build/^routes=10$$' -benchtime 1x -count 1 ./bench/
+	$(GO) test -run '^$$' -bench 'Compile/^routes=10$$/' -benchtime 1x -count 1 ./compiler/
+	$(GO) test -run '^$$' -bench 'CompileSchema|Unify/^routes=10$$/' -benchtime 1x -count 1 ./compiler/unify/
 
 .PHONY: conformance
 
