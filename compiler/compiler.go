@@ -154,6 +154,7 @@ func LintBytes(filename string, src []byte) (*Findings, error) {
 // generate unifies the intent and reads the profile's objects in apply
 // order.
 func generate(in *load.Intent) (*unify.Result, []order.Phase, []*order.Object, error) {
+	unify.Prefetch(profileHint(in))
 	s, err := unify.Load()
 	if err != nil {
 		return nil, nil, nil, &diag.Internal{Err: err}
@@ -167,6 +168,19 @@ func generate(in *load.Intent) (*unify.Result, []order.Phase, []*order.Object, e
 		return nil, nil, nil, diag.Internalf("profile %s: %v", u.Profile, err)
 	}
 	return u, phases, objs, nil
+}
+
+// profileHint names the profile an intent most likely selects, from the
+// provider and mode it spells out and the naming of profiles/
+// (<provider> or <provider>-<mode>), so that the profile compiles on
+// another CPU while the schema compiles. A wrong or empty hint only costs
+// that work: the schema decides which profile the intent gets.
+func profileHint(in *load.Intent) string {
+	provider, mode := in.MeshHint()
+	if mode == "" {
+		return provider
+	}
+	return provider + "-" + mode
 }
 
 // check encodes every object as JSON (kept for emit) and validates it

@@ -42,12 +42,9 @@ type Schema struct {
 	// manifests is #ManifestCheck, the rules for the user's own objects.
 	manifests cue.Value
 	rules     map[string]Rule
-	overlay   map[string]cueload.Source
-
-	mu       sync.Mutex
-	profiles map[string]*profile
 }
 
+// profile is one profile package, compiled once per process.
 type profile struct {
 	once  sync.Once
 	value cue.Value
@@ -57,13 +54,20 @@ type profile struct {
 // Load returns the process-wide Schema, compiling it on first use.
 var Load = sync.OnceValues(compile)
 
+// overlay is the embedded module as a cue/load overlay, built once; it is
+// only read afterwards.
+var overlay = sync.OnceValues(overlayOf)
+
+// compiled holds the profiles compiled so far, by name (*profile).
+var compiled sync.Map
+
 // compile loads the embedded schema package.
 func compile() (*Schema, error) {
-	overlay, err := overlayOf()
+	ov, err := overlay()
 	if err != nil {
 		return nil, err
 	}
-	v, err := build(overlay, "./schema")
+	v, err := build(ov, "./schema")
 	if err != nil {
 		return nil, err
 	}
@@ -77,8 +81,6 @@ func compile() (*Schema, error) {
 		check:     v.LookupPath(cue.ParsePath("#Check")),
 		manifests: v.LookupPath(cue.ParsePath("#ManifestCheck")),
 		rules:     rules,
-		overlay:   overlay,
-		profiles:  map[string]*profile{},
 	}, nil
 }
 
@@ -96,21 +98,46 @@ func build(overlay map[string]cueload.Source, dir string) (cue.Value, error) {
 // Profile returns the compiled profile package of the given name (a
 // directory of profiles/), compiling it on first use.
 func (s *Schema) Profile(name string) (cue.Value, error) {
-	s.mu.Lock()
-	p := s.profiles[name]
-	if p == nil {
-		p = &profile{}
-		s.profiles[name] = p
+	return compileProfile(name)
+}
+
+// compileProfile compiles a profile once per process. Profiles are built
+// in their own context, independently of the schema value, so one can
+// compile while the schema does (see Prefetch).
+func compileProfile(name string) (cue.Value, error) {
+	if !isProfile(name) {
+		return cue.Value{}, fmt.Errorf("no profile %q", name)
 	}
-	s.mu.Unlock()
+	v, _ := compiled.LoadOrStore(name, &profile{})
+	p := v.(*profile)
 	p.once.Do(func() {
-		if _, err := fs.Stat(profiles.FS, name+"/profile.cue"); err != nil {
-			p.err = fmt.Errorf("no profile %q", name)
+		ov, err := overlay()
+		if err != nil {
+			p.err = err
 			return
 		}
-		p.value, p.err = build(s.overlay, "./profiles/"+name)
+		p.value, p.err = build(ov, "./profiles/"+name)
 	})
 	return p.value, p.err
+}
+
+// isProfile tells whether profiles/<name> is a profile package.
+func isProfile(name string) bool {
+	if name == "" || strings.ContainsAny(name, "/.") {
+		return false
+	}
+	_, err := fs.Stat(profiles.FS, name+"/profile.cue")
+	return err == nil
+}
+
+// Prefetch starts compiling the named profile in the background, when
+// there is such a profile, so that it compiles on another CPU while the
+// schema compiles and the intent is resolved. It only warms a cache: the
+// profile an intent gets is always the one the schema selects.
+func Prefetch(name string) {
+	if isProfile(name) {
+		go compileProfile(name)
+	}
 }
 
 // overlayOf maps the embedded CUE files to paths under root.
