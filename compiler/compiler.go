@@ -84,11 +84,7 @@ func CompileFile(filename string) (*Result, error) {
 // CompileBytes compiles src, the contents of filename (whose extension
 // gives the format).
 func CompileBytes(filename string, src []byte) (*Result, error) {
-	format, err := load.FormatOf(filename)
-	if err != nil {
-		return nil, err
-	}
-	in, err := load.Parse(filename, format, src)
+	in, err := load.ParseBytes(filename, src)
 	if err != nil {
 		return nil, err
 	}
@@ -136,11 +132,7 @@ type Findings struct {
 // runbook and the explanation), which egmc build still does: about a
 // quarter of the time of a small intent.
 func LintBytes(filename string, src []byte) (*Findings, error) {
-	format, err := load.FormatOf(filename)
-	if err != nil {
-		return nil, err
-	}
-	in, err := load.Parse(filename, format, src)
+	in, err := load.ParseBytes(filename, src)
 	if err != nil {
 		return nil, err
 	}

@@ -14,11 +14,7 @@ func TestMeshHint(t *testing.T) {
 		{"intent.cue", "let p = \"istio\"\nspec: mesh: provider: p\n", "", ""},
 		{"intent.yaml", "kind: Intent\n", "", ""},
 	} {
-		format, err := FormatOf(tc.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		in, err := Parse(tc.name, format, []byte(tc.src))
+		in, err := ParseBytes(tc.name, []byte(tc.src))
 		if err != nil {
 			t.Fatalf("%q: %v", tc.src, err)
 		}

@@ -59,6 +59,16 @@ func ReadFile(filename string) (*Intent, error) {
 	return Parse(filename, format, src)
 }
 
+// ParseBytes parses src, the contents of filename, in the format its
+// extension gives.
+func ParseBytes(filename string, src []byte) (*Intent, error) {
+	format, err := FormatOf(filename)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(filename, format, src)
+}
+
 // FormatOf tells the format of a file from its extension.
 func FormatOf(filename string) (Format, error) {
 	switch strings.ToLower(filepath.Ext(filename)) {
