@@ -46,11 +46,11 @@ func (s *Schema) Unify(in *load.Intent) (*Result, error) {
 	if err := user.Err(); err != nil {
 		return nil, loc.diagnostics(loc.findings(err), s.intent)
 	}
-	if err := user.Validate(); err != nil {
-		return nil, loc.diagnostics(loc.findings(err), s.intent)
-	}
 	if d := tooManyRoutes(user, loc); d != nil {
 		return nil, d
+	}
+	if err := user.Validate(); err != nil {
+		return nil, loc.diagnostics(loc.findings(err), s.intent)
 	}
 	resolved := s.intent.Unify(user)
 	if err := resolved.Validate(cue.Concrete(true)); err != nil {
