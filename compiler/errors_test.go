@@ -2,7 +2,6 @@ package compiler_test
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,29 +39,7 @@ func TestBadIntents(t *testing.T) {
 					t.Errorf("diagnostic without a position in %s: %s", intent.Name, d)
 				}
 			}
-			checkWant(t, file, ar, l.Error()+"\n")
+			golden.CheckTxtarWant(t, file, ar, l.Error()+"\n")
 		})
 	}
-}
-
-// checkWant compares got with the archive's want file, or rewrites it.
-func checkWant(t *testing.T, file string, ar *txtar.Archive, got string) {
-	t.Helper()
-	for i, f := range ar.Files {
-		if f.Name != "want" {
-			continue
-		}
-		if golden.Update() {
-			ar.Files[i].Data = []byte(got)
-			if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-		if string(f.Data) != got {
-			t.Errorf("got:\n%swant:\n%s", got, f.Data)
-		}
-		return
-	}
-	t.Fatalf("%s has no want file", file)
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
 	"sigs.k8s.io/yaml"
 )
 
@@ -66,6 +67,30 @@ func Check(t TB, path string, got []byte) {
 	if diff != "" {
 		t.Errorf("%s differs (-golden +got); if the change is intended, rerun with EGMC_UPDATE=1 and review the diff:\n%s", path, diff)
 	}
+}
+
+// CheckTxtarWant compares got with the "want" file of the txtar archive
+// ar read from file, or rewrites that file in the archive when Update is
+// set.
+func CheckTxtarWant(t TB, file string, ar *txtar.Archive, got string) {
+	t.Helper()
+	for i, f := range ar.Files {
+		if f.Name != "want" {
+			continue
+		}
+		if Update() {
+			ar.Files[i].Data = []byte(got)
+			if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+				t.Fatalf("%v", err)
+			}
+			return
+		}
+		if string(f.Data) != got {
+			t.Errorf("got:\n%swant:\n%s", got, f.Data)
+		}
+		return
+	}
+	t.Fatalf("%s has no want file", file)
 }
 
 // DiffYAML compares two YAML streams as data, document by document.

@@ -1,7 +1,6 @@
 package lint_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,7 +44,7 @@ func TestEveryRule(t *testing.T) {
 			if len(got) == 0 {
 				t.Errorf("the trigger files produce no %s finding", r.ID)
 			}
-			checkWant(t, file, ar, got.Error()+"\n")
+			golden.CheckTxtarWant(t, file, ar, got.Error()+"\n")
 			if n := findings(t, neighbour, r.ID); len(n) > 0 {
 				t.Errorf("the neighbour files produce %s findings:\n%s", r.ID, n)
 			}
@@ -124,26 +123,4 @@ func output(t *testing.T, in []lint.Input) string {
 		out += "---\n" + string(v.YAML)
 	}
 	return out
-}
-
-// checkWant compares got with the archive's want file, or rewrites it.
-func checkWant(t *testing.T, file string, ar *txtar.Archive, got string) {
-	t.Helper()
-	for i, f := range ar.Files {
-		if f.Name != "want" {
-			continue
-		}
-		if golden.Update() {
-			ar.Files[i].Data = []byte(got)
-			if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return
-		}
-		if string(f.Data) != got {
-			t.Errorf("got:\n%swant:\n%s", got, f.Data)
-		}
-		return
-	}
-	t.Fatalf("%s has no want file", file)
 }
