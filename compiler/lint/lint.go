@@ -13,10 +13,8 @@ package lint
 
 import (
 	"bytes"
-	"fmt"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -280,7 +278,7 @@ func checkManifests(s *unify.Schema, docs []document, labels map[string]map[stri
 	var l diag.List
 	for _, p := range problems {
 		d := docs[p.Object]
-		pos := unify.ExprPos(d.expr, selectors(p.Path)).Position()
+		pos := unify.ExprPos(d.expr, unify.Selectors(p.Path)).Position()
 		if pos.Filename == "" {
 			pos.Filename, pos.Line, pos.Column = d.file, 1, 1
 		}
@@ -292,20 +290,6 @@ func checkManifests(s *unify.Schema, docs []document, labels map[string]map[stri
 		l = append(l, dg)
 	}
 	return l, nil
-}
-
-func selectors(path []any) []cue.Selector {
-	sels := make([]cue.Selector, 0, len(path))
-	for _, p := range path {
-		if s, ok := p.(string); ok {
-			sels = append(sels, cue.Str(s))
-			continue
-		}
-		if i, err := strconv.Atoi(fmt.Sprint(p)); err == nil {
-			sels = append(sels, cue.Index(i))
-		}
-	}
-	return sels
 }
 
 // asList turns an error into diagnostics.

@@ -99,7 +99,7 @@ type Problem struct {
 // diagnostic places a problem in the user's file, with its rule's
 // severity.
 func (s *Schema) diagnostic(p Problem, loc *locator) diag.Diagnostic {
-	d := diag.At(loc.position(selectors(p.Path)), diag.Error, p.Message)
+	d := diag.At(loc.position(Selectors(p.Path)), diag.Error, p.Message)
 	if r, ok := s.rules[p.Rule]; ok {
 		d.Rule = r.ID
 		if r.Severity == "warning" {
@@ -154,7 +154,7 @@ func (s *Schema) partialProblems(resolved cue.Value, loc *locator, found []findi
 			continue // the check reads a field that has an error
 		}
 		for _, p := range problems {
-			if !related(pathString(selectors(p.Path))) {
+			if !related(pathString(Selectors(p.Path))) {
 				l = append(l, s.diagnostic(p, loc))
 			}
 		}
@@ -191,8 +191,9 @@ func (s *Schema) generate(resolved cue.Value) (*Result, error) {
 	return &Result{Intent: resolved, Profile: name, Out: out}, nil
 }
 
-// selectors turns a #Problem path into CUE selectors.
-func selectors(path []any) []cue.Selector {
+// Selectors turns the path of a #Problem (of #Check or #ManifestCheck)
+// into CUE selectors: strings select fields, numbers list elements.
+func Selectors(path []any) []cue.Selector {
 	sels := make([]cue.Selector, 0, len(path))
 	for _, p := range path {
 		if s, ok := p.(string); ok {
