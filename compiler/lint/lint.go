@@ -282,12 +282,7 @@ func checkManifests(s *unify.Schema, docs []document, labels map[string]map[stri
 		if pos.Filename == "" {
 			pos.Filename, pos.Line, pos.Column = d.file, 1, 1
 		}
-		dg := diag.At(pos, diag.Error, p.Message)
-		dg.Rule = p.Rule
-		if r, ok := s.Rule(p.Rule); ok && r.Severity == "warning" {
-			dg.Severity = diag.Warning
-		}
-		l = append(l, dg)
+		l = append(l, s.Finding(pos, p.Rule, p.Message))
 	}
 	return l, nil
 }

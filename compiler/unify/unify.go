@@ -8,6 +8,7 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
 
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/load"
@@ -99,8 +100,14 @@ type Problem struct {
 // diagnostic places a problem in the user's file, with its rule's
 // severity.
 func (s *Schema) diagnostic(p Problem, loc *locator) diag.Diagnostic {
-	d := diag.At(loc.position(Selectors(p.Path)), diag.Error, p.Message)
-	if r, ok := s.rules[p.Rule]; ok {
+	return s.Finding(loc.position(Selectors(p.Path)), p.Rule, p.Message)
+}
+
+// Finding is the diagnostic of a rule's finding at pos: an error, or a
+// warning when the catalogue gives the rule that severity.
+func (s *Schema) Finding(pos token.Position, rule, message string) diag.Diagnostic {
+	d := diag.At(pos, diag.Error, message)
+	if r, ok := s.rules[rule]; ok {
 		d.Rule = r.ID
 		if r.Severity == "warning" {
 			d.Severity = diag.Warning
