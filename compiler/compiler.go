@@ -163,10 +163,11 @@ func generate(in *load.Intent) (*unify.Result, []order.Phase, []*order.Object, e
 }
 
 // profileHint names the profile an intent most likely selects, from the
-// provider and mode it spells out and the naming of profiles/
-// (<provider> or <provider>-<mode>), so that the profile compiles on
-// another CPU while the schema compiles. A wrong or empty hint only costs
-// that work: the schema decides which profile the intent gets.
+// provider and mode it spells out, the way spec.mesh.#profile of
+// schema/intent.cue names it (<provider>, or istio-<mode>), so that the
+// profile compiles on another CPU while the schema compiles. A wrong or
+// empty hint only costs that work: the schema decides which profile the
+// intent gets.
 func profileHint(in *load.Intent) string {
 	provider, mode := in.MeshHint()
 	if mode == "" {
