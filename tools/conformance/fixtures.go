@@ -25,7 +25,10 @@ import (
 //     every port referenced;
 //   - a kubernetes.io/tls Secret with a fresh self-signed certificate for
 //     every Gateway listener certificateRef;
-//   - a ConfigMap (or Secret) with a ca.crt for every caCertificateRef.
+//   - a ConfigMap (or Secret) with a ca.crt for every caCertificateRef;
+//   - an Envoy Gateway GatewayClass for every class a Gateway names that
+//     the stream does not define (a distribution's chart installs it, as
+//     TEG's installs class teg).
 //
 // Certificates are generated here, at test time, and never committed.
 func Fixtures(objs []Object) ([]Object, error) {
@@ -33,7 +36,7 @@ func Fixtures(objs []Object) ([]Object, error) {
 	for _, o := range objs {
 		defined[o.Ref()] = true
 	}
-	var out []Object
+	out := gatewayClassFixtures(objs, defined)
 	for _, svc := range serviceFixtures(objs) {
 		if !defined[svc.Ref()] {
 			out = append(out, svc)
@@ -53,6 +56,28 @@ func Fixtures(objs []Object) ([]Object, error) {
 		}
 	}
 	return out, nil
+}
+
+// gatewayClassFixtures returns a GatewayClass of Envoy Gateway's controller
+// for every class a Gateway names that is not defined.
+func gatewayClassFixtures(objs []Object, defined map[Ref]bool) []Object {
+	var out []Object
+	seen := map[string]bool{}
+	for _, gw := range objs {
+		class := str(gw.Spec(), "gatewayClassName")
+		ref := Ref{Kind: "GatewayClass", Name: class}
+		if !gw.Is(gatewayAPIGroup, "Gateway") || class == "" || defined[ref] || seen[class] {
+			continue
+		}
+		seen[class] = true
+		out = append(out, Object{
+			"apiVersion": gatewayAPIGroup + "/v1",
+			"kind":       "GatewayClass",
+			"metadata":   map[string]any{"name": class, "labels": map[string]any{"egmc.dev/conformance-fixture": "true"}},
+			"spec":       map[string]any{"controllerName": "gateway.envoyproxy.io/gatewayclass-controller"},
+		})
+	}
+	return out
 }
 
 // servicePorts records the ports referenced on one Service and whether a
