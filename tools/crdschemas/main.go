@@ -79,6 +79,7 @@ var kinds = []string{
 	"security.istio.io/v1/AuthorizationPolicy",
 	"telemetry.istio.io/v1/Telemetry",
 	"cilium.io/v2/CiliumNetworkPolicy",
+	"cilium.io/v2alpha1/CiliumL2AnnouncementPolicy",
 }
 
 // crd is the part of a CustomResourceDefinition the generator reads.
