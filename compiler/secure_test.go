@@ -24,8 +24,10 @@ spec:
 
 // TestSecureDefaults compiles an intent that leaves every security
 // setting to its default, for every profile, and checks what egmc
-// promises: STRICT mTLS where the mesh provides it, listeners that admit
-// routes only from selected namespaces, and no secret material.
+// promises: STRICT mTLS on the backend where the mesh provides it (and
+// nothing mesh-wide: the intent owns its backends, not the mesh),
+// listeners that admit routes only from selected namespaces, and no secret
+// material.
 func TestSecureDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		mesh   string
@@ -62,12 +64,15 @@ func TestSecureDefaults(t *testing.T) {
 						t.Errorf("PeerAuthentication %v has mode %v, want STRICT", dig(obj, "metadata", "name"), mode)
 					}
 					if dig(obj, "spec", "selector") == nil {
-						strict++ // mesh-wide
+						t.Errorf("PeerAuthentication %v/%v applies to a whole namespace or the mesh", dig(obj, "metadata", "namespace"), dig(obj, "metadata", "name"))
+					}
+					if dig(obj, "metadata", "namespace") == "web" && dig(obj, "spec", "selector", "matchLabels", "app") == "web" {
+						strict++ // the backend's pods
 					}
 				}
 			}
 			if tc.strict && strict != 1 {
-				t.Errorf("%d mesh-wide STRICT PeerAuthentications, want 1", strict)
+				t.Errorf("%d STRICT PeerAuthentications select the backend's pods, want 1", strict)
 			}
 			if !tc.strict && strict != 0 {
 				t.Errorf("%d PeerAuthentications for a mesh without Istio", strict)
