@@ -200,30 +200,30 @@ func TestPlugin(t *testing.T) {
 		t.Logf("the repo server gets: %v", err)
 	})
 
-	waypoint := "examples/istio-ambient-waypoint"
+	warns := "examples/istio-sidecar-grpc-listeners"
 	t.Run("StrictParameter", func(t *testing.T) {
 		strict := &v1alpha1.ApplicationSourcePlugin{Name: "egmc", Parameters: v1alpha1.ApplicationSourcePluginParameters{stringParam("strict", "true")}}
-		_, err := srv.generate(t, repo, waypoint, appEnv(waypoint, strict))
-		if err == nil || !strings.Contains(err.Error(), "EGMC024") {
-			t.Fatalf("strict: error %v, want the rule warning EGMC024", err)
+		_, err := srv.generate(t, repo, warns, appEnv(warns, strict))
+		if err == nil || !strings.Contains(err.Error(), "EGMC020") {
+			t.Fatalf("strict: error %v, want the rule warning EGMC020", err)
 		}
 		t.Logf("Argo CD shows: %s", status.Convert(err).Message())
 
 		notStrict := &v1alpha1.ApplicationSourcePlugin{Name: "egmc", Parameters: v1alpha1.ApplicationSourcePluginParameters{stringParam("strict", "false")}}
 		for _, plugin := range []*v1alpha1.ApplicationSourcePlugin{nil, notStrict} {
-			got, err := srv.generate(t, repo, waypoint, appEnv(waypoint, plugin))
+			got, err := srv.generate(t, repo, warns, appEnv(warns, plugin))
 			if err != nil {
 				t.Fatalf("plugin %+v: %v", plugin, err)
 			}
-			sameObjects(t, got, egmcBuild(t, egmc, filepath.Join(repo, waypoint)))
+			sameObjects(t, got, egmcBuild(t, egmc, filepath.Join(repo, warns)))
 		}
 	})
 
 	t.Run("StrictEnv", func(t *testing.T) {
 		plugin := &v1alpha1.ApplicationSourcePlugin{Env: v1alpha1.Env{{Name: "EGMC_STRICT", Value: "true"}}}
-		_, err := srv.generate(t, repo, waypoint, appEnv(waypoint, plugin))
-		if err == nil || !strings.Contains(err.Error(), "EGMC024") {
-			t.Fatalf("EGMC_STRICT=true: error %v, want the rule warning EGMC024", err)
+		_, err := srv.generate(t, repo, warns, appEnv(warns, plugin))
+		if err == nil || !strings.Contains(err.Error(), "EGMC020") {
+			t.Fatalf("EGMC_STRICT=true: error %v, want the rule warning EGMC020", err)
 		}
 	})
 

@@ -22,8 +22,9 @@ import (
 )
 
 const initHelp = `Init writes a first intent by asking the intake questions of the
-eg-service-mesh skill: which mesh, its current state, the gateway's role,
-mTLS and observability, then the first route. Each question shows its
+eg-service-mesh skill: which mesh, its current state, mTLS and
+observability, then the first route (the gateway's role is ingress: Envoy
+Gateway cannot be an ambient waypoint, EGMC024). Each question shows its
 choices, the guidance, and a default (press Enter to take it).
 
 Every answer is also a flag. When stdin is not a terminal, or when every
@@ -60,10 +61,6 @@ var questions = []question{
 	{flag: "state", prompt: "Current state?", choices: []string{"installed", "install", "migrate"},
 		guidance: "installed: the mesh runs, add Envoy Gateway. install: set up both from scratch. migrate: replace another ingress controller.",
 		def:      func(map[string]string) string { return "installed" }, ask: always},
-	{flag: "role", prompt: "Gateway role?", choices: []string{"ingress", "ingress-and-waypoint"},
-		guidance: "ingress: Envoy Gateway handles north-south traffic, the mesh east-west. ingress-and-waypoint: Envoy Gateway also serves as the waypoint (ambient only, experimental).",
-		def:      func(map[string]string) string { return "ingress" },
-		ask:      func(a map[string]string) bool { return a["mesh"] == "istio-ambient" }},
 	{flag: "mtls", prompt: "mTLS between the gateway and the services?", choices: []string{"mesh", "backend-tls", "none"},
 		guidance: "mesh: the gateway joins the mesh identity (Istio only). backend-tls: the gateway verifies the backends' certificates against a CA (BackendTLSPolicy). none: trust the cluster network.",
 		def: func(a map[string]string) string {
@@ -258,9 +255,6 @@ func intentOf(name string, a map[string]string) obj {
 	}
 	mesh = append(mesh, kv{"state", a["state"]})
 	spec := obj{{"mesh", mesh}}
-	if a["role"] != "" && a["role"] != "ingress" {
-		spec = append(spec, kv{"gateway", obj{{"role", a["role"]}}})
-	}
 	spec = append(spec, kv{"mtls", obj{{"mode", a["mtls"]}}})
 	port, _ := strconv.Atoi(a["port"])
 	spec = append(spec, kv{"routes", []any{obj{

@@ -87,7 +87,7 @@ func TestInitPrompts(t *testing.T) {
 		}
 	}
 	if strings.Contains(prompts, "Gateway role?") {
-		t.Error("the waypoint role is asked outside ambient mode")
+		t.Error("the role is asked, though ingress is the only role egmc builds")
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
