@@ -48,6 +48,12 @@ func LocateTools() (Tools, error) {
 	return Tools{Egctl: Egctl{Path: egctl}, Istioctl: Istioctl{Path: istioctl}}, nil
 }
 
+// LocateEgctl finds egctl from $EGCTL, or in CacheDir.
+func LocateEgctl() (Egctl, error) {
+	path, err := locate("EGCTL", "egctl")
+	return Egctl{Path: path}, err
+}
+
 // locate returns $env, or name in CacheDir, when it is an executable file.
 func locate(env, name string) (string, error) {
 	path := os.Getenv(env)

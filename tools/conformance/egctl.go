@@ -48,8 +48,8 @@ func (e Egctl) Check(ctx context.Context, objs, fixtures []Object) ([]Failure, e
 	failures = append(failures, uncheckedKinds(gw)...)
 	failures = append(failures, checkAllowedRoutes(objs)...)
 
-	input := egctlInput(objs, fixtures, classProxy)
-	out, runFailures, err := e.translate(ctx, input, "gateway-api")
+	input := EgctlInput(objs, fixtures, classProxy)
+	out, runFailures, err := e.Translate(ctx, input, "gateway-api")
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (e Egctl) Check(ctx context.Context, objs, fixtures []Object) ([]Failure, e
 	}
 	// A separate run, so that a failure to build the Envoy configuration
 	// does not hide the statuses above.
-	out, runFailures, err = e.translate(ctx, input, "xds")
+	out, runFailures, err = e.Translate(ctx, input, "xds")
 	if err != nil {
 		return nil, err
 	}
@@ -92,10 +92,11 @@ func gatewayObjects(objs []Object) []Object {
 	return out
 }
 
-// egctlInput assembles egctl's input: the stream's Namespaces and core
+// EgctlInput assembles egctl's input: the stream's Namespaces and core
 // objects, the fixtures, and the Gateway API and Envoy Gateway objects with
-// only the GatewayClass's EnvoyProxy and selector listeners opened to All.
-func egctlInput(objs, fixtures []Object, classProxy Ref) []Object {
+// only the EnvoyProxy classProxy (egctl uses its single EnvoyProxy as the
+// GatewayClass's) and selector listeners opened to All.
+func EgctlInput(objs, fixtures []Object, classProxy Ref) []Object {
 	input := append(coreObjects(objs), fixtures...)
 	for _, o := range gatewayObjects(objs) {
 		switch {
@@ -118,10 +119,10 @@ func isCoreInput(kind string) bool {
 	return false
 }
 
-// translate runs egctl on input, producing the comma-separated output
+// Translate runs egctl on input, producing the comma-separated output
 // types to ("gateway-api", "xds"), and decodes its output. A rejected input
 // is a failure, not an error.
-func (e Egctl) translate(ctx context.Context, input []Object, to string) (map[string]any, []Failure, error) {
+func (e Egctl) Translate(ctx context.Context, input []Object, to string) (map[string]any, []Failure, error) {
 	file, err := writeTemp("egctl-input-*.yaml", input)
 	if err != nil {
 		return nil, nil, err

@@ -33,15 +33,26 @@ type Stream struct {
 	MeshConfig []byte
 }
 
-// LoadExample reads dir/stream.yaml and, when present, the meshConfig of
-// dir/istiod-values.yaml.
+// LoadExample reads dir/stream.yaml, or else the phase files an `egmc
+// build -o` directory holds (NN-<phase>.yaml, in order), and, when
+// present, the meshConfig of dir/istiod-values.yaml.
 func LoadExample(dir string) (Stream, error) {
 	s := Stream{Name: filepath.Base(dir)}
-	objs, err := ReadStreamFile(filepath.Join(dir, "stream.yaml"))
-	if err != nil {
-		return s, err
+	files := []string{filepath.Join(dir, "stream.yaml")}
+	if _, err := os.Stat(files[0]); errors.Is(err, os.ErrNotExist) {
+		files, _ = filepath.Glob(filepath.Join(dir, "[0-9][0-9]-*.yaml"))
+		if len(files) == 0 {
+			return s, fmt.Errorf("%s holds neither stream.yaml nor phase files (NN-<phase>.yaml)", dir)
+		}
 	}
-	s.Objects = objs
+	for _, f := range files {
+		objs, err := ReadStreamFile(f)
+		if err != nil {
+			return s, err
+		}
+		s.Objects = append(s.Objects, objs...)
+	}
+	var err error
 	s.MeshConfig, err = readMeshConfig(filepath.Join(dir, "istiod-values.yaml"))
 	return s, err
 }

@@ -176,7 +176,7 @@ func openSelectorListeners(gw Object) Object {
 func (e Egctl) checkEnvoyProxy(ctx context.Context, objs, fixtures []Object, ep Object) ([]Failure, error) {
 	users := gatewaysUsing(objs, ep)
 	input := proxyInput(objs, fixtures, ep, users)
-	out, failures, err := e.translate(ctx, input, "gateway-api")
+	out, failures, err := e.Translate(ctx, input, "gateway-api")
 	if err != nil || out == nil {
 		return relabel(failures, ep), err
 	}
@@ -196,7 +196,7 @@ func (e Egctl) checkEnvoyProxy(ctx context.Context, objs, fixtures []Object, ep 
 		}
 		failures = append(failures, withProxy(gatewayFailures(gw.Ref().String(), gw, got), ep)...)
 	}
-	out, xdsFailures, err := e.translate(ctx, input, "xds")
+	out, xdsFailures, err := e.Translate(ctx, input, "xds")
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +257,7 @@ func proxyInput(objs, fixtures []Object, ep Object, users []Object) []Object {
 		gw = append(gw, o)
 	}
 	gw = append(gw, ep)
-	return egctlInput(append(coreObjects(objs), gw...), fixtures, ep.Ref())
+	return EgctlInput(append(coreObjects(objs), gw...), fixtures, ep.Ref())
 }
 
 // attachedTo tells whether a route has a parentRef naming one of gateways.
