@@ -40,7 +40,7 @@ instead of printing it (egmc diff INTENT PATH).
 Examples:
   egmc build examples/teg-istio-sidecar-httpbin/intent.yaml
   egmc build examples/istio-egress/
-  egmc build intent.cue | kubectl apply --server-side -f -
+  egmc build intent.cue | kubectl apply --server-side --field-manager egmc-shop -f -
   egmc build intent.cue -o rendered/`
 
 func newBuildCmd() *cobra.Command {
