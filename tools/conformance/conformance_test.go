@@ -159,6 +159,13 @@ func TestNegative(t *testing.T) {
 		base:  "ok-istio.yaml",
 		edits: []edit{{"", conflictingVirtualService}},
 		want:  "IST0109 (Error)",
+	}, {
+		// egmc's egress Gateway had one server per host, so two TLS
+		// hosts on 443 made two servers named tls-443 (issue 10).
+		name:  "duplicate egress server port names",
+		base:  "ok-istio.yaml",
+		edits: []edit{{"", duplicateServerNames}},
+		want:  "port names in servers must be unique",
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -258,3 +265,22 @@ func testStream(t *testing.T, name string, edits ...edit) Stream {
 	}
 	return Stream{Name: name, Objects: objs}
 }
+
+// duplicateServerNames is an egress Gateway with two servers of one port
+// name, which istiod refuses.
+const duplicateServerNames = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: egress
+  namespace: istio-system
+spec:
+  selector:
+    istio: egressgateway
+  servers:
+  - port: {number: 443, name: tls-443, protocol: TLS}
+    hosts: [api.stripe.com]
+    tls: {mode: PASSTHROUGH}
+  - port: {number: 443, name: tls-443, protocol: TLS}
+    hosts: [api.example.net]
+    tls: {mode: PASSTHROUGH}
+`
