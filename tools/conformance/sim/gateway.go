@@ -232,6 +232,9 @@ func (cfg *gatewayConfig) act(hop Hop, vh *route.VirtualHost, r *route.Route, re
 	if clusterTLS(cl) {
 		hop.TLS = TLSSimple
 	}
+	if clusterHTTP2(cl) {
+		hop.Note = "HTTP/2 to the upstream"
+	}
 	svc, addr, port, ok := cfg.backend(hop.Cluster)
 	if !ok {
 		return gatewayResult{hop: hop, refused: fmt.Sprintf("cluster %s has no endpoints: the gateway answers 503", hop.Cluster)}
