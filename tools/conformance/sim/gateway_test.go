@@ -84,3 +84,40 @@ func TestParseRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestBackendTLSThroughSidecars backs EGMC009: with mtls.mode backend-tls
+// and the gateway in an Istio sidecar mesh (testdata/streams/
+// backend-tls-in-mesh.yaml, egmc's output for such an intent), the
+// gateway's TLS reaches the backend inside Istio mTLS when the backend's
+// Service port is declared TLS, and is refused under STRICT when the port
+// is declared HTTP.
+func TestBackendTLSThroughSidecars(t *testing.T) {
+	egctl := egctlOrFail(t)
+	objs, err := conformance.ReadStreamFile("testdata/streams/backend-tls-in-mesh.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := ParseRequest("GET http://ledger.example.com/ledger/balance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for portName, delivered := range map[string]bool{"https-8443": true, "http-8443": false} {
+		svc := conformance.Object{
+			"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]any{"name": "ledger", "namespace": "finance"},
+			"spec": map[string]any{"clusterIP": "10.97.0.11", "selector": map[string]any{"app": "ledger"},
+				"ports": []any{map[string]any{"name": portName, "port": 8443, "targetPort": 8443, "protocol": "TCP"}}},
+		}
+		s := newSimulator(t, egctl, conformance.Stream{Name: "backend-tls", Objects: objs}, Options{Cluster: []conformance.Object{svc}})
+		got := s.Simulate(req)
+		side := findHop(got, "gateway-sidecar")
+		switch {
+		case side == nil:
+			t.Errorf("port %s: no hop through the gateway's sidecar: %+v", portName, got.Hops)
+		case delivered && (got.Backend != "ledger.finance:8443" || got.Path != "/balance" || side.TLS != TLSIstioMTLS):
+			t.Errorf("port %s: backend %q path %q error %q, gateway sidecar TLS %s; want ledger.finance:8443 /balance over istio-mtls", portName, got.Backend, got.Path, got.Error, side.TLS)
+		case !delivered && (got.Backend != "" || !strings.Contains(got.Error, "STRICT")):
+			t.Errorf("port %s: backend %q error %q; want a refusal under STRICT", portName, got.Backend, got.Error)
+		}
+	}
+}
