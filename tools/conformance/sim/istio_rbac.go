@@ -171,10 +171,10 @@ func policyMatches(p *rbacpb.Policy, in rbacInput) (bool, error) {
 	return anyPrincipal(p.GetPrincipals(), in)
 }
 
-// anyPermission tells whether one of ps matches.
-func anyPermission(ps []*rbacpb.Permission, in rbacInput) (bool, error) {
-	for _, p := range ps {
-		ok, err := permissionMatches(p, in)
+// anyOf tells whether match accepts one of xs (an RBAC or list).
+func anyOf[T any](xs []T, match func(T) (bool, error)) (bool, error) {
+	for _, x := range xs {
+		ok, err := match(x)
 		if err != nil || ok {
 			return ok, err
 		}
@@ -182,15 +182,20 @@ func anyPermission(ps []*rbacpb.Permission, in rbacInput) (bool, error) {
 	return false, nil
 }
 
-// allPermissions tells whether every one of ps matches.
-func allPermissions(ps []*rbacpb.Permission, in rbacInput) (bool, error) {
-	for _, p := range ps {
-		ok, err := permissionMatches(p, in)
+// allOf tells whether match accepts every one of xs (an RBAC and list).
+func allOf[T any](xs []T, match func(T) (bool, error)) (bool, error) {
+	for _, x := range xs {
+		ok, err := match(x)
 		if err != nil || !ok {
 			return false, err
 		}
 	}
 	return true, nil
+}
+
+// anyPermission tells whether one of ps matches.
+func anyPermission(ps []*rbacpb.Permission, in rbacInput) (bool, error) {
+	return anyOf(ps, func(p *rbacpb.Permission) (bool, error) { return permissionMatches(p, in) })
 }
 
 // permissionMatches evaluates one permission.
@@ -199,7 +204,7 @@ func permissionMatches(p *rbacpb.Permission, in rbacInput) (bool, error) {
 	case *rbacpb.Permission_Any:
 		return r.Any, nil
 	case *rbacpb.Permission_AndRules:
-		return allPermissions(r.AndRules.GetRules(), in)
+		return allOf(r.AndRules.GetRules(), func(p *rbacpb.Permission) (bool, error) { return permissionMatches(p, in) })
 	case *rbacpb.Permission_OrRules:
 		return anyPermission(r.OrRules.GetRules(), in)
 	case *rbacpb.Permission_NotRule:
@@ -229,24 +234,7 @@ func permissionMatches(p *rbacpb.Permission, in rbacInput) (bool, error) {
 
 // anyPrincipal tells whether one of ps matches.
 func anyPrincipal(ps []*rbacpb.Principal, in rbacInput) (bool, error) {
-	for _, p := range ps {
-		ok, err := principalMatches(p, in)
-		if err != nil || ok {
-			return ok, err
-		}
-	}
-	return false, nil
-}
-
-// allPrincipals tells whether every one of ps matches.
-func allPrincipals(ps []*rbacpb.Principal, in rbacInput) (bool, error) {
-	for _, p := range ps {
-		ok, err := principalMatches(p, in)
-		if err != nil || !ok {
-			return false, err
-		}
-	}
-	return true, nil
+	return anyOf(ps, func(p *rbacpb.Principal) (bool, error) { return principalMatches(p, in) })
 }
 
 // principalMatches evaluates one principal.
@@ -255,7 +243,7 @@ func principalMatches(p *rbacpb.Principal, in rbacInput) (bool, error) {
 	case *rbacpb.Principal_Any:
 		return id.Any, nil
 	case *rbacpb.Principal_AndIds:
-		return allPrincipals(id.AndIds.GetIds(), in)
+		return allOf(id.AndIds.GetIds(), func(p *rbacpb.Principal) (bool, error) { return principalMatches(p, in) })
 	case *rbacpb.Principal_OrIds:
 		return anyPrincipal(id.OrIds.GetIds(), in)
 	case *rbacpb.Principal_NotId:
