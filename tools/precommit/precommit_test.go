@@ -38,7 +38,7 @@ const (
 	// badFinding and warnFinding start egmc lint's findings for badIntent
 	// and warnIntent: the GNU-style position and the rule.
 	badFinding  = badIntent + ":12:5: EGMC006: "
-	warnFinding = warnIntent + ":8:11: warning: EGMC024: "
+	warnFinding = warnIntent + ":10:75: warning: EGMC036: "
 )
 
 // config is the .pre-commit-config.yaml of the work repository, as
