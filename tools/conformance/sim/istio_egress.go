@@ -7,9 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	endpoint "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listener "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tcpproxy "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -234,7 +232,7 @@ func (e *IstioEgress) build(meshConfig []byte) error {
 	if err != nil {
 		return err
 	}
-	kube, err := egressKubeYAML(e.cluster)
+	kube, err := marshalObjects(e.cluster.workloadObjects())
 	if err != nil {
 		return err
 	}
@@ -252,21 +250,6 @@ func (e *IstioEgress) build(meshConfig []byte) error {
 	return nil
 }
 
-// egressKubeYAML renders the namespaces, Services, pods and EndpointSlices.
-func egressKubeYAML(c *istioCluster) (string, error) {
-	var out []conformance.Object
-	for _, ns := range slices.Sorted(maps.Keys(c.namespaces)) {
-		out = append(out, namespaceObject(ns, c.namespaces[ns]))
-	}
-	for _, svc := range c.services {
-		out = append(out, serviceObject(svc))
-		if svc.Pod != nil {
-			out = append(out, podObject(svc.Pod, svc.Ports), endpointSliceObject(svc))
-		}
-	}
-	return marshalObjects(out)
-}
-
 // capture computes the injected pods' sidecars and the egress gateway.
 func (e *IstioEgress) capture(s *xds.FakeDiscoveryServer, mc *meshconfig.MeshConfig) {
 	for _, svc := range e.cluster.services {
@@ -282,33 +265,7 @@ func (e *IstioEgress) capture(s *xds.FakeDiscoveryServer, mc *meshconfig.MeshCon
 // newRouterSim computes, with Istio's config generator, the listeners,
 // routes, clusters and endpoints of a gateway proxy (model.Router) on p.
 func newRouterSim(s *xds.FakeDiscoveryServer, p *podInfo, mc *meshconfig.MeshConfig) *sidecarSim {
-	proxy := s.SetupProxy(&model.Proxy{
-		Type:            model.Router,
-		ID:              p.Name + "." + p.Namespace,
-		IPAddresses:     []string{p.IP},
-		ConfigNamespace: p.Namespace,
-		DNSDomain:       p.Namespace + ".svc.cluster.local",
-		Labels:          p.Labels,
-		Metadata: &model.NodeMetadata{
-			IstioVersion: istioVersion, Namespace: p.Namespace, Labels: p.Labels,
-			Annotations: p.Annotations, ServiceAccount: p.ServiceAccount,
-			WorkloadName: p.Name, InstanceIPs: []string{p.IP},
-		},
-	})
-	l := s.Listeners(proxy)
-	sc := &sidecarSim{
-		pod:         p,
-		sim:         &simulation.Simulation{Listeners: l, Clusters: s.Clusters(proxy), Routes: s.RoutesFromListeners(proxy, l)},
-		clusters:    map[string]*cluster.Cluster{},
-		endpoints:   map[string]*endpoint.ClusterLoadAssignment{},
-		trustDomain: mc.GetTrustDomain(),
-	}
-	for _, c := range sc.sim.Clusters {
-		sc.clusters[c.Name] = c
-	}
-	for _, cla := range s.Endpoints(proxy) {
-		sc.endpoints[cla.ClusterName] = cla
-	}
+	sc, _ := newProxySim(s, model.Router, p, mc)
 	return sc
 }
 

@@ -27,6 +27,16 @@ func (c *istioCluster) configYAML() (string, error) {
 // Gateway API Gateways and GatewayClasses (waypoints), and the Istio
 // security and networking objects.
 func (c *istioCluster) kubeYAML(ambient bool) (string, error) {
+	out := append(c.workloadObjects(), podObject(c.gateway, nil))
+	if ambient {
+		out = append(out, c.ambientKubeObjects()...)
+	}
+	return marshalObjects(out)
+}
+
+// workloadObjects returns the namespaces, and each Service with its pod
+// and EndpointSlice.
+func (c *istioCluster) workloadObjects() []conformance.Object {
 	var out []conformance.Object
 	for _, ns := range slices.Sorted(maps.Keys(c.namespaces)) {
 		out = append(out, namespaceObject(ns, c.namespaces[ns]))
@@ -37,11 +47,7 @@ func (c *istioCluster) kubeYAML(ambient bool) (string, error) {
 			out = append(out, podObject(svc.Pod, svc.Ports), endpointSliceObject(svc))
 		}
 	}
-	out = append(out, podObject(c.gateway, nil))
-	if ambient {
-		out = append(out, c.ambientKubeObjects()...)
-	}
-	return marshalObjects(out)
+	return out
 }
 
 // ambientKubeObjects returns the stream's objects Istio's ambient index

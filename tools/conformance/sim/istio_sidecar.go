@@ -43,8 +43,21 @@ type sidecarSim struct {
 // newSidecarSim computes, with Istio's config generator, the listeners,
 // routes, clusters and endpoints of p's sidecar, and its PeerAuthentication.
 func newSidecarSim(s *xds.FakeDiscoveryServer, p *podInfo, mc *meshconfig.MeshConfig) *sidecarSim {
+	sc, proxy := newProxySim(s, model.SidecarProxy, p, mc)
+	root := mc.GetRootNamespace()
+	pas := s.PushContext().AuthnPolicies.GetPeerAuthenticationsForWorkload(
+		model.PolicyMatcherForProxy(proxy).WithRootNamespace(root))
+	sc.peerAuthn = authn.ComposePeerAuthentication(root, pas)
+	sc.peerAuthnCfgs = pas
+	return sc
+}
+
+// newProxySim computes, with Istio's config generator, the listeners,
+// routes, clusters and endpoints of a proxy of the given type (a sidecar,
+// or a gateway: model.Router) on p.
+func newProxySim(s *xds.FakeDiscoveryServer, typ model.NodeType, p *podInfo, mc *meshconfig.MeshConfig) (*sidecarSim, *model.Proxy) {
 	proxy := s.SetupProxy(&model.Proxy{
-		Type:            model.SidecarProxy,
+		Type:            typ,
 		ID:              p.Name + "." + p.Namespace,
 		IPAddresses:     []string{p.IP},
 		ConfigNamespace: p.Namespace,
@@ -74,12 +87,7 @@ func newSidecarSim(s *xds.FakeDiscoveryServer, p *podInfo, mc *meshconfig.MeshCo
 	for _, cla := range s.Endpoints(proxy) {
 		sc.endpoints[cla.ClusterName] = cla
 	}
-	root := mc.GetRootNamespace()
-	pas := s.PushContext().AuthnPolicies.GetPeerAuthenticationsForWorkload(
-		model.PolicyMatcherForProxy(proxy).WithRootNamespace(root))
-	sc.peerAuthn = authn.ComposePeerAuthentication(root, pas)
-	sc.peerAuthnCfgs = pas
-	return sc
+	return sc, proxy
 }
 
 // configNames returns "namespace/name" of each config.
