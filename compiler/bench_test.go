@@ -7,7 +7,6 @@ import (
 	"egmc.dev/egmc/bench"
 	"egmc.dev/egmc/compiler/emit"
 	"egmc.dev/egmc/compiler/load"
-	"egmc.dev/egmc/compiler/order"
 	"egmc.dev/egmc/compiler/unify"
 )
 
@@ -52,18 +51,7 @@ func BenchmarkCompile(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(name+"/order", func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if _, _, err := order.Objects(u.Out); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		_, objs, err := order.Objects(u.Out)
-		if err != nil {
-			b.Fatal(err)
-		}
+		objs := u.Objects
 		b.Run(name+"/check", func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

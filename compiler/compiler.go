@@ -112,7 +112,7 @@ func Compile(in *load.Intent) (*Result, error) {
 	if err != nil {
 		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
 	}
-	ex.Name, _ = u.Intent.LookupPath(cue.ParsePath("metadata.name")).String()
+	ex.Name = u.Name
 	return &Result{Profile: u.Profile, Phases: phases, Objects: objs, Values: values, Runbook: rb, Explain: ex, Warnings: u.Warnings}, nil
 }
 
@@ -155,11 +155,7 @@ func generate(in *load.Intent) (*unify.Result, []order.Phase, []*order.Object, e
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	phases, objs, err := order.Objects(u.Out)
-	if err != nil {
-		return nil, nil, nil, diag.Internalf("profile %s: %v", u.Profile, err)
-	}
-	return u, phases, objs, nil
+	return u, u.Phases, u.Objects, nil
 }
 
 // profileHint names the profile an intent most likely selects, from the
@@ -207,15 +203,10 @@ func firstError(errs []error) error {
 	return nil
 }
 
-// checkObject encodes and validates one object.
+// checkObject validates one object.
 func checkObject(profile string, o *order.Object) error {
-	j, err := o.Value.MarshalJSON()
-	if err != nil {
-		return diag.Internalf("profile %s: encoding %s: %v", profile, o, err)
-	}
-	o.JSON = j
 	var obj map[string]any
-	d := json.NewDecoder(bytes.NewReader(j))
+	d := json.NewDecoder(bytes.NewReader(o.JSON))
 	d.UseNumber()
 	if err := d.Decode(&obj); err != nil {
 		return diag.Internalf("profile %s: decoding %s: %v", profile, o, err)

@@ -31,15 +31,8 @@ func AppendStream(dst []byte, objs []*order.Object) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, "---\n"...)
 		}
-		j := o.JSON
-		if j == nil {
-			var err error
-			if j, err = o.Value.MarshalJSON(); err != nil {
-				return nil, fmt.Errorf("encoding %s: %w", o, err)
-			}
-		}
 		var err error
-		if dst, err = yamlenc.Append(dst, j); err != nil {
+		if dst, err = yamlenc.Append(dst, o.JSON); err != nil {
 			return nil, fmt.Errorf("encoding %s: %w", o, err)
 		}
 	}

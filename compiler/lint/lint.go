@@ -13,6 +13,7 @@ package lint
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -240,9 +241,13 @@ func lintIntent(in Input, labels map[string]map[string]string) diag.List {
 		if o.Kind != "Namespace" {
 			continue
 		}
-		var l map[string]string
-		if err := o.Value.LookupPath(cue.ParsePath("metadata.labels")).Decode(&l); err == nil {
-			labels[o.Name] = l
+		var ns struct {
+			Metadata struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal(o.JSON, &ns); err == nil && ns.Metadata.Labels != nil {
+			labels[o.Name] = ns.Metadata.Labels
 		}
 	}
 	return res.Warnings

@@ -10,6 +10,7 @@
 package order
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -33,9 +34,7 @@ type Object struct {
 	Kind      string
 	Namespace string
 	Name      string
-	// Value is the object as CUE.
-	Value cue.Value
-	// JSON is the object encoded as JSON, once the compiler has encoded it.
+	// JSON is the object encoded as JSON.
 	JSON []byte
 }
 
@@ -61,8 +60,10 @@ func (o *Object) String() string {
 }
 
 // Objects reads the phases, the kind ranks and the objects of a profile's
-// output and returns the phases and the objects in apply order.
-func Objects(out cue.Value) ([]Phase, []*Object, error) {
+// output, adds the objects of extra (JSON documents by phase name, which
+// the compiler evaluated route by route), and returns the phases and all
+// the objects in apply order.
+func Objects(out cue.Value, extra map[string][][]byte) ([]Phase, []*Object, error) {
 	var phases []Phase
 	if err := out.LookupPath(cue.ParsePath("phases")).Decode(&phases); err != nil {
 		return nil, nil, fmt.Errorf("reading phases: %w", err)
@@ -83,7 +84,18 @@ func Objects(out cue.Value) ([]Phase, []*Object, error) {
 		}
 		var inPhase []*Object
 		for list.Next() {
-			o, err := object(p, list.Value())
+			j, err := list.Value().MarshalJSON()
+			if err != nil {
+				return nil, nil, fmt.Errorf("phase %s: %w", p.Name, err)
+			}
+			o, err := FromJSON(p, j)
+			if err != nil {
+				return nil, nil, fmt.Errorf("phase %s: %w", p.Name, err)
+			}
+			inPhase = append(inPhase, o)
+		}
+		for _, j := range extra[p.Name] {
+			o, err := FromJSON(p, j)
 			if err != nil {
 				return nil, nil, fmt.Errorf("phase %s: %w", p.Name, err)
 			}
@@ -98,8 +110,8 @@ func Objects(out cue.Value) ([]Phase, []*Object, error) {
 	return phases, objs, nil
 }
 
-// object reads the identity of one object.
-func object(p Phase, v cue.Value) (*Object, error) {
+// FromJSON reads the identity of one object encoded as JSON.
+func FromJSON(p Phase, j []byte) (*Object, error) {
 	var id struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -108,7 +120,7 @@ func object(p Phase, v cue.Value) (*Object, error) {
 			Namespace string `json:"namespace"`
 		} `json:"metadata"`
 	}
-	if err := v.Decode(&id); err != nil {
+	if err := json.Unmarshal(j, &id); err != nil {
 		return nil, err
 	}
 	group, version, found := strings.Cut(id.APIVersion, "/")
@@ -117,7 +129,7 @@ func object(p Phase, v cue.Value) (*Object, error) {
 	}
 	return &Object{
 		Phase: p, Group: group, Version: version, Kind: id.Kind,
-		Namespace: id.Metadata.Namespace, Name: id.Metadata.Name, Value: v,
+		Namespace: id.Metadata.Namespace, Name: id.Metadata.Name, JSON: j,
 	}, nil
 }
 

@@ -26,7 +26,7 @@ objects: {
 // last), then group|kind|namespace|name.
 func TestOrder(t *testing.T) {
 	v := cuecontext.New().CompileString(out)
-	phases, objs, err := Objects(v)
+	phases, objs, err := Objects(v, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,29 @@ phases: [{name: "a", wave: 0, file: "f"}]
 kindRank: []
 objects: a: [{apiVersion: "v1", kind: "Namespace", metadata: name: "n"}, {apiVersion: "v1", kind: "Namespace", metadata: name: "n"}]
 `)
-	if _, _, err := Objects(v); err == nil || !strings.Contains(err.Error(), "two objects named Namespace n") {
+	if _, _, err := Objects(v, nil); err == nil || !strings.Contains(err.Error(), "two objects named Namespace n") {
 		t.Errorf("got %v, want a duplicate error", err)
+	}
+}
+
+// TestExtraObjectsJoinTheOrder checks that objects evaluated elsewhere
+// (route by route) take their place by the same rule.
+func TestExtraObjectsJoinTheOrder(t *testing.T) {
+	v := cuecontext.New().CompileString(out)
+	extra := map[string][][]byte{
+		"b": {[]byte(`{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"r0","namespace":"b"}}`)},
+		"a": {[]byte(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"m"}}`)},
+	}
+	_, objs, err := Objects(v, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Phase.Name+":"+o.String())
+	}
+	want := "a:Namespace m,a:Namespace n,b:Gateway z/g,b:HTTPRoute a/r9,b:HTTPRoute b/r0,b:HTTPRoute b/r1,b:HTTPRoute b/r2,b:Unranked z"
+	if strings.Join(got, ",") != want {
+		t.Errorf("got  %s\nwant %s", strings.Join(got, ","), want)
 	}
 }

@@ -39,6 +39,13 @@ type Schema struct {
 	root   cue.Value
 	intent cue.Value
 	check  cue.Value
+	// route is #Route; global, routeChecks, claim and cross are the parts
+	// of #Check the compiler runs route by route.
+	route       cue.Value
+	global      cue.Value
+	routeChecks cue.Value
+	claim       cue.Value
+	cross       cue.Value
 	// manifests is #ManifestCheck, the rules for the user's own objects.
 	manifests cue.Value
 	rules     map[string]Rule
@@ -76,11 +83,16 @@ func compile() (*Schema, error) {
 		return nil, fmt.Errorf("reading the rule catalogue: %w", err)
 	}
 	return &Schema{
-		root:      v,
-		intent:    v.LookupPath(cue.ParsePath("#Intent")),
-		check:     v.LookupPath(cue.ParsePath("#Check")),
-		manifests: v.LookupPath(cue.ParsePath("#ManifestCheck")),
-		rules:     rules,
+		root:        v,
+		intent:      v.LookupPath(cue.ParsePath("#Intent")),
+		check:       v.LookupPath(cue.ParsePath("#Check")),
+		route:       v.LookupPath(cue.ParsePath("#Route")),
+		global:      v.LookupPath(cue.ParsePath("#GlobalChecks")),
+		routeChecks: v.LookupPath(cue.ParsePath("#RouteChecks")),
+		claim:       v.LookupPath(cue.ParsePath("#Claim")),
+		cross:       v.LookupPath(cue.ParsePath("#CrossChecks")),
+		manifests:   v.LookupPath(cue.ParsePath("#ManifestCheck")),
+		rules:       rules,
 	}, nil
 }
 

@@ -7,21 +7,26 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
-	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
 
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/order"
 )
 
 // Result is an intent unified with the schema and its profile.
 type Result struct {
-	// Intent is the resolved intent: the user's values and every default.
-	Intent cue.Value
-	// Profile names the profile that generated Out.
+	// Name is the intent's metadata.name.
+	Name string
+	// Profile names the profile that generated the output.
 	Profile string
-	// Out is the profile's output (objects per phase, values, runbook).
+	// Out is the output of the profile's global part (its own objects,
+	// the Helm values, the runbook and the explanation).
 	Out cue.Value
+	// Phases are the apply phases, in order.
+	Phases []order.Phase
+	// Objects are all the objects, encoded, in apply order.
+	Objects []*order.Object
 	// Warnings are the rule findings that do not fail the build.
 	Warnings diag.List
 }
@@ -32,10 +37,9 @@ var (
 	checksPath  = cue.ParsePath("checks")
 	profilePath = cue.ParsePath("spec.mesh.#profile")
 	outPath     = cue.ParsePath("out")
-	// modelDefPath is a profile's #Model, the facts it reads from an
-	// intent; modelPath is where the compiler fills them in.
-	modelDefPath = cue.ParsePath("#Model")
-	modelPath    = cue.ParsePath("model")
+	// modelPath is where the compiler fills in a profile's model: its
+	// #Env and #Facts.
+	modelPath = cue.ParsePath("model")
 )
 
 // Unify resolves the intent against the schema, runs the schema's checks
@@ -53,22 +57,52 @@ func (s *Schema) Unify(in *load.Intent) (*Result, error) {
 	if err := user.Validate(); err != nil {
 		return nil, loc.diagnostics(loc.findings(err), s.intent)
 	}
+	if j, err := user.MarshalJSON(); err == nil {
+		g, err := s.generateJSON(j)
+		if err != errUnresolved {
+			return s.finish(g, err, loc)
+		}
+	}
+	// The intent does not resolve: resolve it whole, with the user's
+	// positions, for the messages.
 	resolved := s.intent.Unify(user)
 	if err := resolved.Validate(cue.Concrete(true)); err != nil {
 		found := loc.dropDerived(append(loc.findings(err), loc.complete(s.intent, resolved)...), s.intent)
 		d := append(loc.diagnostics(found, s.intent), s.partialProblems(resolved, loc, found)...)
 		return nil, d.Sort()
 	}
-	d := s.problems(resolved, loc)
-	if d.HasErrors() {
+	if d := s.problems(resolved, loc); d.HasErrors() {
 		return nil, d
 	}
-	res, err := s.generate(resolved)
+	// It resolves whole where its own JSON did not: a value only the
+	// schema's defaults make concrete. Generate from the resolved intent.
+	j, err := resolved.MarshalJSON()
+	if err != nil {
+		return nil, diag.Internalf("encoding the resolved intent: %v", err)
+	}
+	g, err := s.generateJSON(j)
+	if err == errUnresolved {
+		return nil, diag.Internalf("the resolved intent does not resolve route by route")
+	}
+	return s.finish(g, err, loc)
+}
+
+// finish places the problems of a generated intent in the user's file:
+// errors fail it, warnings come with the result.
+func (s *Schema) finish(g *generated, err error, loc *locator) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Warnings = d
-	return res, nil
+	var d diag.List
+	for _, p := range g.problems {
+		d = append(d, s.diagnostic(p, loc))
+	}
+	d = d.Sort()
+	if d.HasErrors() {
+		return nil, d
+	}
+	g.result.Warnings = d
+	return g.result, nil
 }
 
 // MaxRoutes is the most routes egmc compiles in one intent. Compiling
@@ -116,7 +150,7 @@ func (s *Schema) Finding(pos token.Position, rule, message string) diag.Diagnost
 	return d
 }
 
-// problems runs #Check on the resolved intent.
+// problems runs the whole #Check on the resolved intent.
 func (s *Schema) problems(resolved cue.Value, loc *locator) diag.List {
 	v := s.check.FillPath(intentPath, resolved).LookupPath(problemPath)
 	var problems []Problem
@@ -172,30 +206,6 @@ func (s *Schema) partialProblems(resolved cue.Value, loc *locator, found []findi
 // within tells whether path p is b or below it.
 func within(p, b string) bool {
 	return p == b || strings.HasPrefix(p, b+".") || strings.HasPrefix(p, b+"[")
-}
-
-// generate evaluates the profile the intent selects: first the profile's
-// #Model of the intent, then the profile with the evaluated model filled
-// in (evaluating the model inside the profile instead costs about a
-// quarter more, see docs/performance.md).
-func (s *Schema) generate(resolved cue.Value) (*Result, error) {
-	name, err := resolved.LookupPath(profilePath).String()
-	if err != nil {
-		return nil, diag.Internalf("selecting the profile: %v", err)
-	}
-	p, err := s.Profile(name)
-	if err != nil {
-		return nil, &diag.Internal{Err: err}
-	}
-	model := p.LookupPath(modelDefPath).FillPath(intentPath, resolved)
-	if err := model.Validate(cue.Final()); err != nil {
-		return nil, diag.Internalf("profile %s: the model: %s", name, cueerrors.Details(err, nil))
-	}
-	out := p.FillPath(modelPath, model).LookupPath(outPath)
-	if err := out.Validate(cue.Concrete(true)); err != nil {
-		return nil, diag.Internalf("profile %s: %s", name, cueerrors.Details(err, nil))
-	}
-	return &Result{Intent: resolved, Profile: name, Out: out}, nil
 }
 
 // Selectors turns the path of a #Problem (of #Check or #ManifestCheck)
