@@ -6,16 +6,17 @@
 //	load   reads the intent file (CUE or YAML) into CUE syntax that keeps
 //	       the user's positions, and refuses input that is not a hermetic
 //	       intent.
-//	unify  unifies it with the embedded #Intent schema (schema/), which
-//	       fills the defaults and rejects unknown fields and bad values;
-//	       runs the schema's cross-field checks (#Check); and evaluates
-//	       the profile the intent selects (profiles/<name>): first the
-//	       profile's #Model of the intent, then the profile with that
-//	       model filled in. The profile decides every object, values file
-//	       and runbook step in CUE.
-//	order  reads the profile's objects phase by phase and sorts them by
-//	       the documented rule (phase, kind rank, group|kind|namespace|name).
-//	check  (this package) encodes each object as JSON and validates it
+//	unify  evaluates the intent route by route against the embedded
+//	       schema (schema/), which fills the defaults and rejects unknown
+//	       fields and bad values, and runs its checks; then the profile
+//	       the intent selects (profiles/<name>): its #Env of the intent
+//	       once, its #RouteGen per route on a few workers (each route's
+//	       objects encoded as JSON at once), its #Reduce per group key,
+//	       and its global part with the routes' #Facts. The profile
+//	       decides every object, values file and runbook step in CUE.
+//	order  sorts all the objects by the documented rule (phase, kind
+//	       rank, group|kind|namespace|name).
+//	check  (this package) validates each object against the
 //	       against the pinned CRD schema of its kind, one worker per CPU.
 //	emit   prints the objects as one YAML stream, or writes an output
 //	       directory atomically.

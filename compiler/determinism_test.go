@@ -2,13 +2,16 @@ package compiler_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"egmc.dev/egmc/compiler"
+	"egmc.dev/egmc/internal/intentgen"
 )
 
 // TestDeterministicAcrossProcsAndDirectories builds every example with
@@ -77,4 +80,64 @@ func TestDeterministicProcesses(t *testing.T) {
 			t.Errorf("%s: two processes print different bytes", f)
 		}
 	}
+}
+
+// TestRandomIntentsAnyWorkerCount compiles generated intents large enough
+// for several route workers (internal/intentgen, every profile and route
+// feature) with one CPU and with two, and expects the same bytes, or the
+// same error, each time: the map and reduce steps must not depend on
+// which worker evaluates what.
+func TestRandomIntentsAnyWorkerCount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles 24 intents of up to 48 routes twice")
+	}
+	build := func(src []byte) string {
+		res, err := compiler.CompileBytes("intent.yaml", src)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		var b bytes.Buffer
+		s, err := res.Stream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(s)
+		b.Write(res.Runbook.Markdown())
+		b.Write(res.Explain.Text())
+		for _, w := range res.Warnings {
+			b.WriteString(w.String())
+		}
+		return b.String()
+	}
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	var built int
+	for seed := uint64(1000); seed < 1024; seed++ {
+		src := intentgen.Random(seed, 48)
+		runtime.GOMAXPROCS(2)
+		two := build(src)
+		runtime.GOMAXPROCS(1)
+		one := build(src)
+		if one != two {
+			t.Errorf("seed %d: one CPU and two CPUs differ:\n%s", seed, diffLines(one, two))
+		}
+		if !strings.HasPrefix(two, "error: ") {
+			built++
+		}
+	}
+	t.Logf("%d of 24 generated intents built", built)
+	if built < 4 {
+		t.Errorf("only %d of 24 generated intents built: the generator no longer covers the route workers", built)
+	}
+}
+
+// diffLines returns the first differing line of a and b.
+func diffLines(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d:\n  %s\n  %s", i+1, la[i], lb[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d and %d lines", len(la), len(lb))
 }

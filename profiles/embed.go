@@ -2,15 +2,24 @@
 // mesh integration.
 //
 // Each profile is one CUE package in its own directory (istio-sidecar,
-// istio-ambient, cilium, none). A profile declares `#Model` (common.#Model,
-// the facts it reads from a resolved intent), reads that model from its
-// `model` field and fills `out`: the objects of every apply phase, the
-// Helm values files, the runbook and the explanation. The parts profiles
-// share live in common (the model, Envoy Gateway objects, namespaces,
-// ordering, runbook skeleton) and istio (objects both Istio modes emit).
-// Go code never decides what to emit: it loads these packages, evaluates
-// `#Model` of the intent, fills it into `model`, and orders and prints
-// `out`.
+// istio-ambient, cilium, none). A profile declares:
+//   - `#Env` (common.#Env): the facts it reads from the intent without its
+//     routes;
+//   - `#RouteGen` (from common.#RouteGen): one route's objects, the items
+//     of the groups it joins and its notes;
+//   - optionally `#Reduce.<group>`: the objects of one key of a group over
+//     all routes (istio-sidecar: a ServiceEntry and a VirtualService per
+//     hostname);
+//   - `#Facts` (common.#Facts): what the routes contribute to the whole;
+//   - and, from its `model` (#Env and #Facts), `out`: the objects that do
+//     not belong to one route, the Helm values files, the runbook and the
+//     explanation.
+//
+// The parts profiles share live in common (the model, Envoy Gateway
+// objects, namespaces, ordering, runbook skeleton) and istio (objects both
+// Istio modes emit). Go code never decides what to emit: it loads these
+// packages, evaluates them in that order, and orders and prints the
+// objects.
 package profiles
 
 import "embed"

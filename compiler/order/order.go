@@ -63,7 +63,7 @@ func (o *Object) String() string {
 // output, adds the objects of extra (JSON documents by phase name, which
 // the compiler evaluated route by route), and returns the phases and all
 // the objects in apply order.
-func Objects(out cue.Value, extra map[string][][]byte) ([]Phase, []*Object, error) {
+func Objects(out cue.Value, extra map[string][]json.RawMessage) ([]Phase, []*Object, error) {
 	var phases []Phase
 	if err := out.LookupPath(cue.ParsePath("phases")).Decode(&phases); err != nil {
 		return nil, nil, fmt.Errorf("reading phases: %w", err)

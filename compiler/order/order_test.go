@@ -1,6 +1,7 @@
 package order
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -58,9 +59,9 @@ objects: a: [{apiVersion: "v1", kind: "Namespace", metadata: name: "n"}, {apiVer
 // (route by route) take their place by the same rule.
 func TestExtraObjectsJoinTheOrder(t *testing.T) {
 	v := cuecontext.New().CompileString(out)
-	extra := map[string][][]byte{
-		"b": {[]byte(`{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"r0","namespace":"b"}}`)},
-		"a": {[]byte(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"m"}}`)},
+	extra := map[string][]json.RawMessage{
+		"b": {json.RawMessage(`{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"r0","namespace":"b"}}`)},
+		"a": {json.RawMessage(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"m"}}`)},
 	}
 	_, objs, err := Objects(v, extra)
 	if err != nil {

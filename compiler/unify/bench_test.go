@@ -64,7 +64,7 @@ func BenchmarkUnify(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if hasError(s, g.problems) {
+				if s.hasError(g.problems) {
 					b.Fatal(g.problems)
 				}
 			}

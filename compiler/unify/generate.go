@@ -50,7 +50,6 @@ var (
 	objectsPath   = cue.ParsePath("objects")
 	groupsPath    = cue.ParsePath("groups")
 	notesPath     = cue.ParsePath("notes")
-	outValuePath  = cue.ParsePath("out")
 	claimsPath    = cue.ParsePath("claims")
 	countPath     = cue.ParsePath("routeCount")
 	collectedPath = cue.ParsePath("collected")
@@ -68,15 +67,21 @@ type generated struct {
 	problems []Problem
 }
 
-// routeResult is what the map step keeps of one route: bytes and Go
-// values, never the route's CUE graph.
+// output is what the compiler keeps of one generator's evaluation (a
+// route's #RouteGen, or one key of #Reduce): bytes and Go values, never
+// its CUE graph.
+type output struct {
+	Objects map[string][]json.RawMessage          `json:"objects"`
+	Groups  map[string]map[string]json.RawMessage `json:"groups"`
+	Notes   map[string][]string                   `json:"notes"`
+}
+
+// routeResult is what the map step keeps of one route.
 type routeResult struct {
 	unresolved bool
 	problems   []Problem
 	claim      json.RawMessage
-	objects    map[string][]json.RawMessage
-	groups     map[string]map[string]json.RawMessage
-	notes      map[string][]string
+	out        output
 	err        error
 }
 
@@ -98,7 +103,7 @@ func (s *Schema) generateJSON(intent []byte) (*generated, error) {
 	if err := decodeProblems(global, &problems); err != nil {
 		return nil, diag.Internalf("schema checks: %v", err)
 	}
-	if hasError(s, problems) {
+	if s.hasError(problems) {
 		// the intent cannot select its profile, or must not: check the
 		// whole intent, routes and all, for every message at once.
 		return nil, errUnresolved
@@ -119,7 +124,7 @@ func (s *Schema) generateJSON(intent []byte) (*generated, error) {
 	if err != nil {
 		return nil, diag.Internalf("profile %s: the model: %v", name, err)
 	}
-	g := &gen{s: s, profile: name, p: p, env: env, envData: data, intent: resolved}
+	g := &gen{s: s, profile: name, p: p, env: env, envData: data, intent: resolved, routeGen: p.LookupPath(routeGenPath)}
 	results := g.mapRoutes(routes)
 	claims := make([]json.RawMessage, len(results))
 	for i, r := range results {
@@ -137,7 +142,7 @@ func (s *Schema) generateJSON(intent []byte) (*generated, error) {
 		return nil, err
 	}
 	problems = append(problems, cross...)
-	if hasError(s, problems) {
+	if s.hasError(problems) {
 		return &generated{problems: problems}, nil
 	}
 	res, err := g.assemble(results)
@@ -148,7 +153,7 @@ func (s *Schema) generateJSON(intent []byte) (*generated, error) {
 }
 
 // hasError tells whether a problem is an error (not a warning).
-func hasError(s *Schema, problems []Problem) bool {
+func (s *Schema) hasError(problems []Problem) bool {
 	for _, p := range problems {
 		if r, ok := s.rules[p.Rule]; !ok || r.Severity != "warning" {
 			return true
@@ -193,25 +198,34 @@ type gen struct {
 	env     cue.Value // the profile's #Env of the intent
 	envData cue.Value // env as plain data, for #RouteGen and #Reduce
 	intent  cue.Value // the intent without its routes, resolved
+	// routeGen is the profile's #RouteGen.
+	routeGen cue.Value
 }
 
-// routesPerWorker is how many routes keep one worker busy enough to be
-// worth starting it.
-const routesPerWorker = 16
+// itemsPerWorker is how many routes (or reduce keys) keep one worker
+// busy enough to be worth starting it.
+const itemsPerWorker = 16
 
-// mapRoutes evaluates every route, spread over the workers.
-func (g *gen) mapRoutes(routes []json.RawMessage) []routeResult {
-	results := make([]routeResult, len(routes))
-	workers := min(runtime.GOMAXPROCS(0), (len(routes)+routesPerWorker-1)/routesPerWorker)
+// parallel calls f(i) for i in [0, n) on min(GOMAXPROCS, n/itemsPerWorker)
+// workers, at least one. f writes its result to slot i of its own slice,
+// so that results keep their order whatever the scheduling.
+func parallel(n int, f func(i int)) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), (n+itemsPerWorker-1)/itemsPerWorker))
 	var wg sync.WaitGroup
-	for w := range max(workers, 1) {
+	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(routes); i += max(workers, 1) {
-				results[i] = g.route(i, routes[i])
+			for i := w; i < n; i += workers {
+				f(i)
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// mapRoutes evaluates every route, spread over the workers.
+func (g *gen) mapRoutes(routes []json.RawMessage) []routeResult {
+	results := make([]routeResult, len(routes))
+	parallel(len(routes), func(i int) { results[i] = g.route(i, routes[i]) })
 	return results
 }
 
@@ -227,24 +241,24 @@ func (g *gen) route(i int, raw json.RawMessage) routeResult {
 	if err := decodeProblems(checks, &r.problems); err != nil {
 		return routeResult{err: diag.Internalf("schema checks of route %d: %v", i, err)}
 	}
-	claim, err := fill(g.s.claim, routePath, route, indexPath, i).LookupPath(outValuePath).MarshalJSON()
+	claim, err := fill(g.s.claim, routePath, route, indexPath, i).LookupPath(outPath).MarshalJSON()
 	if err != nil {
 		return routeResult{err: diag.Internalf("claim of route %d: %v", i, err)}
 	}
 	r.claim = claim
-	v := fill(g.p.LookupPath(routeGenPath), envPath, g.envData, routePath, route, indexPath, i)
-	if err := g.read(v, &r.objects, &r.groups, &r.notes); err != nil {
+	v := fill(g.routeGen, envPath, g.envData, routePath, route, indexPath, i)
+	if err := read(v, &r.out); err != nil {
 		return routeResult{err: diag.Internalf("profile %s: route %d: %v", g.profile, i, err)}
 	}
 	return r
 }
 
 // read encodes the objects, groups and notes of a generator's value.
-func (g *gen) read(v cue.Value, objects *map[string][]json.RawMessage, groups *map[string]map[string]json.RawMessage, notes *map[string][]string) error {
+func read(v cue.Value, out *output) error {
 	for _, part := range []struct {
 		path cue.Path
 		into any
-	}{{objectsPath, objects}, {groupsPath, groups}, {notesPath, notes}} {
+	}{{objectsPath, &out.Objects}, {groupsPath, &out.Groups}, {notesPath, &out.Notes}} {
 		pv := v.LookupPath(part.path)
 		if !pv.Exists() {
 			continue
@@ -265,12 +279,13 @@ func (g *gen) read(v cue.Value, objects *map[string][]json.RawMessage, groups *m
 func (g *gen) assemble(results []routeResult) (*Result, error) {
 	c := newCollection()
 	for _, r := range results {
-		c.add(r.objects, r.groups, r.notes)
+		c.add(r.out)
 	}
-	if err := g.reduce(c); err != nil {
+	reduced, err := g.reduce(c)
+	if err != nil {
 		return nil, err
 	}
-	facts, err := g.facts(c)
+	facts, err := g.facts(c, reduced)
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +293,7 @@ func (g *gen) assemble(results []routeResult) (*Result, error) {
 	if err := out.Validate(cue.Concrete(true)); err != nil {
 		return nil, diag.Internalf("profile %s: %s", g.profile, cueerrors.Details(err, nil))
 	}
-	phases, objs, err := order.Objects(out, c.objectBytes())
+	phases, objs, err := order.Objects(out, c.objects)
 	if err != nil {
 		return nil, diag.Internalf("profile %s: %v", g.profile, err)
 	}
@@ -304,11 +319,11 @@ func newCollection() *collection {
 }
 
 // add appends one generator's output.
-func (c *collection) add(objects map[string][]json.RawMessage, groups map[string]map[string]json.RawMessage, notes map[string][]string) {
-	for phase, objs := range objects {
+func (c *collection) add(o output) {
+	for phase, objs := range o.Objects {
 		c.objects[phase] = append(c.objects[phase], objs...)
 	}
-	for kind, byKey := range groups {
+	for kind, byKey := range o.Groups {
 		if c.groups[kind] == nil {
 			c.groups[kind] = map[string][]json.RawMessage{}
 		}
@@ -316,23 +331,12 @@ func (c *collection) add(objects map[string][]json.RawMessage, groups map[string
 			c.groups[kind][key] = append(c.groups[kind][key], item)
 		}
 	}
-	for name, lines := range notes {
+	for name, lines := range o.Notes {
 		if c.notes[name] == nil {
 			c.notes[name] = []string{}
 		}
 		c.notes[name] = append(c.notes[name], lines...)
 	}
-}
-
-// objectBytes returns the objects by phase.
-func (c *collection) objectBytes() map[string][][]byte {
-	out := make(map[string][][]byte, len(c.objects))
-	for phase, objs := range c.objects {
-		for _, o := range objs {
-			out[phase] = append(out[phase], o)
-		}
-	}
-	return out
 }
 
 // keys returns the keys of a group, sorted.
@@ -364,12 +368,12 @@ func (g *gen) reducers() ([]string, error) {
 }
 
 // reduce evaluates #Reduce once per key of each group the profile
-// reduces, spread over the workers, and adds the objects and notes to the
-// collection; reduced groups keep only their keys.
-func (g *gen) reduce(c *collection) error {
+// reduces, spread over the workers, adds the objects and notes to the
+// collection, and returns the groups it reduced.
+func (g *gen) reduce(c *collection) ([]string, error) {
 	kinds, err := g.reducers()
 	if err != nil {
-		return diag.Internalf("profile %s: #Reduce: %v", g.profile, err)
+		return nil, diag.Internalf("profile %s: #Reduce: %v", g.profile, err)
 	}
 	type job struct{ kind, key string }
 	var jobs []job
@@ -378,57 +382,39 @@ func (g *gen) reduce(c *collection) error {
 			jobs = append(jobs, job{kind, key})
 		}
 	}
-	type output struct {
-		objects map[string][]json.RawMessage
-		notes   map[string][]string
-		err     error
-	}
 	outs := make([]output, len(jobs))
-	workers := max(1, min(runtime.GOMAXPROCS(0), (len(jobs)+routesPerWorker-1)/routesPerWorker))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(jobs); i += workers {
-				j := jobs[i]
-				o := &outs[i]
-				o.err = g.reduceKey(j.kind, j.key, c.groups[j.kind][j.key], &o.objects, &o.notes)
-			}
-		})
-	}
-	wg.Wait()
-	for _, o := range outs {
-		if o.err != nil {
-			return o.err
+	errs := make([]error, len(jobs))
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		errs[i] = g.reduceKey(j.kind, j.key, c.groups[j.kind][j.key], &outs[i])
+	})
+	for i, o := range outs {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		c.add(o.objects, nil, o.notes)
+		c.add(output{Objects: o.Objects, Notes: o.Notes})
 	}
-	for _, kind := range kinds {
-		for key := range c.groups[kind] {
-			c.groups[kind][key] = nil
-		}
-	}
-	return nil
+	return kinds, nil
 }
 
 // reduceKey evaluates #Reduce.<kind> for one key.
-func (g *gen) reduceKey(kind, key string, items []json.RawMessage, objects *map[string][]json.RawMessage, notes *map[string][]string) error {
+func (g *gen) reduceKey(kind, key string, items []json.RawMessage, out *output) error {
 	list, err := json.Marshal(items)
 	if err != nil {
 		return diag.Internalf("profile %s: %s %s: %v", g.profile, kind, key, err)
 	}
 	def := g.p.LookupPath(cue.MakePath(cue.Def("#Reduce"), cue.Str(kind)))
 	v := fill(def, envPath, g.envData, keyPath, key, itemsPath, def.Context().CompileBytes(list))
-	var groups map[string]map[string]json.RawMessage
-	if err := g.read(v, objects, &groups, notes); err != nil {
+	if err := read(v, out); err != nil {
 		return diag.Internalf("profile %s: %s %s: %v", g.profile, kind, key, err)
 	}
 	return nil
 }
 
 // facts evaluates #Facts of the collection: the keys of every group, the
-// items of the groups no #Reduce took, the notes and the phases that
-// hold objects.
-func (g *gen) facts(c *collection) (cue.Value, error) {
+// items of the groups not reduced, the notes and the phases that hold
+// objects.
+func (g *gen) facts(c *collection, reduced []string) (cue.Value, error) {
 	collected := struct {
 		Keys   map[string][]string                     `json:"keys"`
 		Groups map[string]map[string][]json.RawMessage `json:"groups"`
@@ -437,14 +423,8 @@ func (g *gen) facts(c *collection) (cue.Value, error) {
 	}{Keys: map[string][]string{}, Groups: map[string]map[string][]json.RawMessage{}, Notes: c.notes, Phases: []string{}}
 	for kind, byKey := range c.groups {
 		collected.Keys[kind] = c.keys(kind)
-		for key, items := range byKey {
-			if items == nil {
-				continue
-			}
-			if collected.Groups[kind] == nil {
-				collected.Groups[kind] = map[string][]json.RawMessage{}
-			}
-			collected.Groups[kind][key] = items
+		if !slices.Contains(reduced, kind) {
+			collected.Groups[kind] = byKey
 		}
 	}
 	for phase, objs := range c.objects {
@@ -497,63 +477,47 @@ func fill(def cue.Value, pathValues ...any) cue.Value {
 // field order) as it is.
 func splitRoutes(intent []byte) ([]byte, []json.RawMessage, error) {
 	d := json.NewDecoder(bytes.NewReader(intent))
-	if err := expectDelim(d, '{'); err != nil {
+	if err := seekKey(d, "spec"); err != nil {
 		return nil, nil, err
 	}
-	for d.More() {
-		key, err := d.Token()
-		if err != nil {
-			return nil, nil, err
-		}
-		if key != "spec" {
-			var skip json.RawMessage
-			if err := d.Decode(&skip); err != nil {
-				return nil, nil, err
-			}
-			continue
-		}
-		if err := expectDelim(d, '{'); err != nil {
-			return nil, nil, err
-		}
-		for d.More() {
-			key, err := d.Token()
-			if err != nil {
-				return nil, nil, err
-			}
-			start := d.InputOffset()
-			var raw json.RawMessage
-			if err := d.Decode(&raw); err != nil {
-				return nil, nil, err
-			}
-			if key != "routes" {
-				continue
-			}
-			var routes []json.RawMessage
-			if err := json.Unmarshal(raw, &routes); err != nil {
-				return nil, nil, err
-			}
-			end := d.InputOffset()
-			// start is just after the key; the value follows the colon.
-			colon := bytes.IndexByte(intent[start:end], ':')
-			if colon < 0 {
-				return nil, nil, fmt.Errorf("no colon after spec.routes")
-			}
-			rest := slices.Concat(intent[:int(start)+colon+1], []byte("[]"), intent[end:])
-			return rest, routes, nil
-		}
-		break
+	if err := seekKey(d, "routes"); err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, fmt.Errorf("no spec.routes")
+	start := d.InputOffset() // just after the key; the value follows the colon
+	var routes []json.RawMessage
+	if err := d.Decode(&routes); err != nil {
+		return nil, nil, err
+	}
+	end := d.InputOffset()
+	colon := bytes.IndexByte(intent[start:end], ':')
+	if colon < 0 {
+		return nil, nil, fmt.Errorf("no colon after spec.routes")
+	}
+	return slices.Concat(intent[:int(start)+colon+1], []byte("[]"), intent[end:]), routes, nil
 }
 
-// expectDelim reads one delimiter token.
-func expectDelim(d *json.Decoder, want json.Delim) error {
+// seekKey reads the object that starts at d's next token up to key, so
+// that the next value d decodes is key's.
+func seekKey(d *json.Decoder, key string) error {
 	t, err := d.Token()
 	if err != nil {
 		return err
 	}
-	if t != want {
-		return fmt.Errorf("got %v, want %v", t, want)
+	if t != json.Delim('{') {
+		return fmt.Errorf("got %v, want an object", t)
 	}
-	return nil
+	for d.More() {
+		k, err := d.Token()
+		if err != nil {
+			return err
+		}
+		if k == key {
+			return nil
+		}
+		var skip json.RawMessage
+		if err := d.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("no field %s", key)
 }

@@ -1,8 +1,8 @@
-// Package unify is the second stage of the compiler: it unifies a parsed
-// intent with the embedded #Intent schema (types, defaults, closedness),
-// runs the schema's cross-field checks (#Check), and evaluates the profile
-// the intent selects. Every problem becomes a diagnostic at a position in
-// the user's file.
+// Package unify is the second stage of the compiler: it resolves a parsed
+// intent against the embedded #Intent schema (types, defaults,
+// closedness), runs the schema's checks, and evaluates the profile the
+// intent selects, route by route (generate.go). Every problem becomes a
+// diagnostic at a position in the user's file.
 package unify
 
 import (
