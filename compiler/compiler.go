@@ -173,9 +173,8 @@ func profileHint(in *load.Intent) string {
 	return provider + "-" + mode
 }
 
-// check encodes every object as JSON (kept for emit) and validates it
-// against the pinned schema of its kind, spreading the objects over one
-// worker per CPU (CUE values may be read concurrently). An invalid object
+// check validates every object's JSON against the pinned schema of its
+// kind, spreading the objects over one worker per CPU. An invalid object
 // is egmc's fault: an internal error naming the object, the field and the
 // profile; when several are invalid, the first in apply order is reported,
 // so the message does not depend on scheduling.
