@@ -10,7 +10,9 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	cueerrors "cuelang.org/go/cue/errors"
+	cuejson "cuelang.org/go/encoding/json"
 
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/order"
@@ -94,7 +96,7 @@ func (s *Schema) generateJSON(intent []byte) (*generated, error) {
 		return nil, errUnresolved
 	}
 	ctx := s.intent.Context()
-	resolved := s.intent.Unify(ctx.CompileBytes(rest))
+	resolved := s.intent.Unify(compileJSON(ctx, rest))
 	if resolved.Validate(cue.Concrete(true)) != nil {
 		return nil, errUnresolved
 	}
@@ -182,7 +184,7 @@ func (s *Schema) crossProblems(claims []json.RawMessage) ([]Problem, error) {
 	if err != nil {
 		return nil, diag.Internalf("claims: %v", err)
 	}
-	v := s.cross.FillPath(claimsPath, s.cross.Context().CompileBytes(list))
+	v := s.cross.FillPath(claimsPath, compileJSON(s.cross.Context(), list))
 	var problems []Problem
 	if err := decodeProblems(v, &problems); err != nil {
 		return nil, diag.Internalf("schema checks: %v", err)
@@ -232,7 +234,7 @@ func (g *gen) mapRoutes(routes []json.RawMessage) []routeResult {
 // route resolves, checks, claims and generates one route.
 func (g *gen) route(i int, raw json.RawMessage) routeResult {
 	ctx := g.s.route.Context()
-	route := g.s.route.Unify(ctx.CompileBytes(raw))
+	route := g.s.route.Unify(compileJSON(ctx, raw))
 	if route.Validate(cue.Concrete(true)) != nil {
 		return routeResult{unresolved: true}
 	}
@@ -404,7 +406,7 @@ func (g *gen) reduceKey(kind, key string, items []json.RawMessage, out *output) 
 		return diag.Internalf("profile %s: %s %s: %v", g.profile, kind, key, err)
 	}
 	def := g.p.LookupPath(cue.MakePath(cue.Def("#Reduce"), cue.Str(kind)))
-	v := fill(def, envPath, g.envData, keyPath, key, itemsPath, def.Context().CompileBytes(list))
+	v := fill(def, envPath, g.envData, keyPath, key, itemsPath, compileJSON(def.Context(), list))
 	if err := read(v, out); err != nil {
 		return diag.Internalf("profile %s: %s %s: %v", g.profile, kind, key, err)
 	}
@@ -438,7 +440,7 @@ func (g *gen) facts(c *collection, reduced []string) (cue.Value, error) {
 		return cue.Value{}, diag.Internalf("profile %s: facts: %v", g.profile, err)
 	}
 	def := g.p.LookupPath(factsDefPath)
-	f := def.FillPath(collectedPath, def.Context().CompileBytes(j))
+	f := def.FillPath(collectedPath, compileJSON(def.Context(), j))
 	if err := f.Validate(cue.Concrete(true)); err != nil {
 		return cue.Value{}, diag.Internalf("profile %s: facts: %s", g.profile, cueerrors.Details(err, nil))
 	}
@@ -454,7 +456,7 @@ func asData(env cue.Value) (cue.Value, error) {
 	if err != nil {
 		return cue.Value{}, err
 	}
-	v := env.Context().CompileBytes(j)
+	v := compileJSON(env.Context(), j)
 	if err := v.Err(); err != nil {
 		return cue.Value{}, fmt.Errorf("%s", cueerrors.Details(err, nil))
 	}
@@ -465,11 +467,24 @@ func asData(env cue.Value) (cue.Value, error) {
 // unification: each FillPath of the definition itself would evaluate it
 // again, with the inputs filled so far.
 func fill(def cue.Value, pathValues ...any) cue.Value {
-	args := def.Context().CompileString("{}")
+	args := def.Context().BuildExpr(ast.NewStruct())
 	for i := 0; i < len(pathValues); i += 2 {
 		args = args.FillPath(pathValues[i].(cue.Path), pathValues[i+1])
 	}
 	return def.Unify(args)
+}
+
+// compileJSON builds the value of a JSON text. Unlike CompileBytes, which
+// registers every text it compiles in the context's runtime for as long
+// as the runtime lives (about 40 KB per route), BuildExpr keeps nothing:
+// a route's value is garbage once its evaluation is read. Text that is
+// not JSON is compiled by CompileBytes, for its error.
+func compileJSON(ctx *cue.Context, b []byte) cue.Value {
+	expr, err := cuejson.Extract("", b)
+	if err != nil {
+		return ctx.CompileBytes(b)
+	}
+	return ctx.BuildExpr(expr)
 }
 
 // splitRoutes splits the JSON of an intent into the intent with an empty
