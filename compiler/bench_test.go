@@ -1,13 +1,13 @@
 package compiler
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"egmc.dev/egmc/bench"
 	"egmc.dev/egmc/compiler/emit"
 	"egmc.dev/egmc/compiler/load"
-	"egmc.dev/egmc/compiler/unify"
 )
 
 // BenchmarkCompile is the whole in-process compile (schema already
@@ -15,17 +15,19 @@ import (
 // objects' JSON against the CRD schemas, emit writes the YAML stream. compiler/unify
 // splits unify further.
 func BenchmarkCompile(b *testing.B) {
-	s, err := unify.Load()
+	c := New()
+	s, err := c.Schema()
 	if err != nil {
 		b.Fatal(err)
 	}
+	ctx := context.Background()
 	for _, n := range []int{10, 100, 1000} {
 		src := bench.Intent(n)
 		name := fmt.Sprintf("routes=%d", n)
 		b.Run(name+"/all", func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				r, err := CompileBytes("intent.yaml", src)
+				r, err := c.CompileBytes(ctx, "intent.yaml", src, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -46,7 +48,7 @@ func BenchmarkCompile(b *testing.B) {
 				}
 			}
 		})
-		u, err := s.Unify(in)
+		u, err := s.Unify(ctx, in)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,5 +1,10 @@
 // Package compiler turns an egmc intent into ordered, deterministic
-// Kubernetes manifests, Helm values and a runbook.
+// Kubernetes manifests, Helm values, a runbook and an explanation.
+//
+// A Compiler (New) is the one front door: egmc build, lint, diff, explain
+// and the Argo CD plugin call its Compile with Options that say which
+// outputs they need; what is not asked for is not evaluated. It owns the
+// embedded schema and profiles, compiled on first use.
 //
 // The data flows through these stages, each but check a small package:
 //
@@ -16,10 +21,11 @@
 //	       decides every object, values file and runbook step in CUE.
 //	order  sorts all the objects by the documented rule (phase, kind
 //	       rank, group|kind|namespace|name).
-//	check  (this package) validates each object against the
-//	       against the pinned CRD schema of its kind, one worker per CPU.
+//	check  (this package) validates each object against the pinned CRD
+//	       schema of its kind, one worker per CPU (not for lint).
 //	emit   prints the objects as one YAML stream, or writes an output
-//	       directory atomically.
+//	       directory atomically; the values, runbook and explanation are
+//	       read from the profile's global part only when asked for.
 //
 // User mistakes come back as a diag.List, each diagnostic at a position in
 // the user's file; faults in egmc's own CUE as a *diag.Internal. Go never
@@ -29,6 +35,7 @@ package compiler
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -53,11 +60,12 @@ type Result struct {
 	Phases []order.Phase
 	// Objects are the manifests in apply order.
 	Objects []*order.Object
-	// Values are the Helm values files.
+	// Values are the Helm values files (with Options.Files).
 	Values []ValuesFile
-	// Runbook is RUNBOOK.md as data.
+	// Runbook is RUNBOOK.md as data (with Options.Files).
 	Runbook *emit.Runbook
-	// Explain says who owns each concern and how a request travels.
+	// Explain says who owns each concern and how a request travels
+	// (with Options.Explain).
 	Explain *emit.Explain
 	// Warnings are rule findings that do not fail the build.
 	Warnings diag.List
@@ -73,90 +81,96 @@ type ValuesFile struct {
 	YAML []byte
 }
 
+// A Compiler compiles intents: the one front door of egmc build, lint,
+// diff, explain and the Argo CD plugin. It owns the embedded schema and
+// profiles, each compiled on first use and kept for the Compiler's life
+// (no process-wide cache), and is safe for concurrent use: egmc lint
+// compiles its files on one Compiler from several goroutines.
+type Compiler struct {
+	embedded *unify.Embedded
+}
+
+// New returns a Compiler; nothing is compiled until it is used.
+func New() *Compiler {
+	return &Compiler{embedded: unify.NewEmbedded()}
+}
+
+// Options say what a compile produces besides the ordered objects and the
+// warnings. What is not asked for is not evaluated.
+type Options struct {
+	// Files: the Helm values files and RUNBOOK.md, for an output
+	// directory (Result.Files, Result.WriteDir).
+	Files bool
+	// Explain: the explanation (Result.Explain).
+	Explain bool
+	// Lint: only what egmc lint needs, every user mistake and rule
+	// finding and the ordered objects. The objects are not validated
+	// against their CRD schemas: that checks egmc's profiles, not the
+	// intent, and egmc build still does it.
+	Lint bool
+}
+
+// Schema returns the compiled schema, compiling it on first use.
+func (c *Compiler) Schema() (*unify.Schema, error) {
+	s, err := c.embedded.Schema()
+	if err != nil {
+		return nil, &diag.Internal{Err: err}
+	}
+	return s, nil
+}
+
 // CompileFile compiles the intent file at filename.
-func CompileFile(filename string) (*Result, error) {
+func (c *Compiler) CompileFile(ctx context.Context, filename string, opts Options) (*Result, error) {
 	in, err := load.ReadFile(filename)
 	if err != nil {
 		return nil, err
 	}
-	return Compile(in)
+	return c.Compile(ctx, in, opts)
 }
 
 // CompileBytes compiles src, the contents of filename (whose extension
 // gives the format).
-func CompileBytes(filename string, src []byte) (*Result, error) {
+func (c *Compiler) CompileBytes(ctx context.Context, filename string, src []byte, opts Options) (*Result, error) {
 	in, err := load.ParseBytes(filename, src)
 	if err != nil {
 		return nil, err
 	}
-	return Compile(in)
+	return c.Compile(ctx, in, opts)
 }
 
-// Compile compiles a parsed intent.
-func Compile(in *load.Intent) (*Result, error) {
-	u, phases, objs, err := generate(in)
+// Compile compiles a parsed intent. It stops early, with ctx's error,
+// when ctx is done.
+func (c *Compiler) Compile(ctx context.Context, in *load.Intent, opts Options) (*Result, error) {
+	c.embedded.Prefetch(profileHint(in))
+	s, err := c.Schema()
 	if err != nil {
 		return nil, err
 	}
-	if err := check(u.Profile, objs); err != nil {
-		return nil, err
-	}
-	values, err := valuesFiles(u.Out.LookupPath(cue.ParsePath("values")))
-	if err != nil {
-		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
-	}
-	rb, err := emit.DecodeRunbook(u.Out.LookupPath(cue.ParsePath("runbook")))
-	if err != nil {
-		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
-	}
-	ex, err := emit.DecodeExplain(u.Out.LookupPath(cue.ParsePath("explain")))
-	if err != nil {
-		return nil, diag.Internalf("profile %s: %v", u.Profile, err)
-	}
-	ex.Name = u.Name
-	return &Result{Profile: u.Profile, Phases: phases, Objects: objs, Values: values, Runbook: rb, Explain: ex, Warnings: u.Warnings}, nil
-}
-
-// Findings is what egmc lint needs from an intent.
-type Findings struct {
-	// Objects are the manifests in apply order, not encoded (their JSON
-	// is nil) and not validated against their CRD schemas.
-	Objects []*order.Object
-	// Warnings are rule findings that do not fail the build.
-	Warnings diag.List
-}
-
-// LintBytes compiles src, the contents of filename, as far as egmc lint
-// needs: every user mistake and rule finding, and the ordered objects.
-// It skips what only concerns egmc's own output (encoding the objects and
-// validating them against their CRD schemas, reading the Helm values, the
-// runbook and the explanation), which egmc build still does: about a
-// quarter of the time of a small intent.
-func LintBytes(filename string, src []byte) (*Findings, error) {
-	in, err := load.ParseBytes(filename, src)
+	u, err := s.Unify(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	u, _, objs, err := generate(in)
-	if err != nil {
-		return nil, err
+	res := &Result{Profile: u.Profile, Phases: u.Phases, Objects: u.Objects, Warnings: u.Warnings}
+	if !opts.Lint {
+		if err := check(u.Profile, u.Objects); err != nil {
+			return nil, err
+		}
 	}
-	return &Findings{Objects: objs, Warnings: u.Warnings}, nil
-}
-
-// generate unifies the intent and reads the profile's objects in apply
-// order.
-func generate(in *load.Intent) (*unify.Result, []order.Phase, []*order.Object, error) {
-	unify.Prefetch(profileHint(in))
-	s, err := unify.Load()
-	if err != nil {
-		return nil, nil, nil, &diag.Internal{Err: err}
+	if opts.Files {
+		if res.Values, err = valuesFiles(u.Out.LookupPath(cue.ParsePath("values"))); err != nil {
+			return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+		}
+		if res.Runbook, err = emit.DecodeRunbook(u.Out.LookupPath(cue.ParsePath("runbook"))); err != nil {
+			return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+		}
 	}
-	u, err := s.Unify(in)
-	if err != nil {
-		return nil, nil, nil, err
+	if opts.Explain {
+		if res.Explain, err = emit.DecodeExplain(u.Out.LookupPath(cue.ParsePath("explain"))); err != nil {
+			return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+		}
+		res.Explain.Name = u.Name
 	}
-	return u, u.Phases, u.Objects, nil
+	return res, nil
 }
 
 // profileHint names the profile an intent most likely selects, from the
@@ -255,8 +269,12 @@ func (r *Result) Stream() ([]byte, error) {
 }
 
 // Files returns the files of an output directory: one per non-empty
-// phase, the Helm values files and RUNBOOK.md.
+// phase, the Helm values files and RUNBOOK.md. The result must come from
+// a compile with Options.Files.
 func (r *Result) Files() ([]emit.File, error) {
+	if r.Runbook == nil {
+		return nil, diag.Internalf("the output directory of an intent compiled without Options.Files")
+	}
 	var files []emit.File
 	for _, p := range r.Phases {
 		var inPhase []*order.Object

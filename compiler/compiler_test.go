@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"testing"
 
-	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/golden"
 )
 
@@ -23,7 +22,7 @@ func exampleFiles(t *testing.T) []string {
 // files, in phase order, hold exactly the stream's objects.
 func TestPhaseFilesMatchStream(t *testing.T) {
 	for _, f := range exampleFiles(t) {
-		res, err := compiler.CompileFile(f)
+		res, err := compileFile(f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -55,7 +54,7 @@ func TestPhaseFilesMatchStream(t *testing.T) {
 // all namespaces, no Secret material.
 func TestEveryObjectIsLabelledAndWaved(t *testing.T) {
 	for _, f := range exampleFiles(t) {
-		res, err := compiler.CompileFile(f)
+		res, err := compileFile(f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -92,11 +91,11 @@ func TestEveryObjectIsLabelledAndWaved(t *testing.T) {
 // TestDeterministic compiles each example twice and expects the same bytes.
 func TestDeterministic(t *testing.T) {
 	for _, f := range exampleFiles(t) {
-		a, err := compiler.CompileFile(f)
+		a, err := compileFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := compiler.CompileFile(f)
+		b, err := compileFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}

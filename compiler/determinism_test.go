@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/internal/intentgen"
 )
 
@@ -20,7 +19,7 @@ import (
 func TestDeterministicAcrossProcsAndDirectories(t *testing.T) {
 	files := exampleFiles(t)
 	build := func(f string) []byte {
-		res, err := compiler.CompileFile(f)
+		res, err := compileFile(f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -92,7 +91,7 @@ func TestRandomIntentsAnyWorkerCount(t *testing.T) {
 		t.Skip("compiles 24 intents of up to 48 routes twice")
 	}
 	build := func(src []byte) string {
-		res, err := compiler.CompileBytes("intent.yaml", src)
+		res, err := compileBytes("intent.yaml", src)
 		if err != nil {
 			return "error: " + err.Error()
 		}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 
-	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/golden"
 )
@@ -29,7 +28,7 @@ func TestBadIntents(t *testing.T) {
 				t.Fatal(err)
 			}
 			intent := ar.Files[0]
-			_, err = compiler.CompileBytes(intent.Name, intent.Data)
+			_, err = compileBytes(intent.Name, intent.Data)
 			var l diag.List
 			if !errors.As(err, &l) {
 				t.Fatalf("got %v, want diagnostics", err)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 
-	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/load"
 )
@@ -76,7 +75,7 @@ func FuzzCUEDecoding(f *testing.F) {
 func FuzzCompile(f *testing.F) {
 	seeds(f, ".yaml")
 	f.Fuzz(func(t *testing.T, src []byte) {
-		_, err := compiler.CompileBytes("intent.yaml", src)
+		_, err := compileBytes("intent.yaml", src)
 		checkError(t, "intent.yaml", err)
 	})
 }

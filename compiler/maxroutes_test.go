@@ -1,4 +1,4 @@
-package compiler
+package compiler_test
 
 import (
 	"strings"
@@ -11,7 +11,7 @@ import (
 // TestTooManyRoutes: an intent over unify.MaxRoutes is refused at its
 // routes field, before the schema or a profile evaluates it.
 func TestTooManyRoutes(t *testing.T) {
-	_, err := CompileBytes("fleet.yaml", bench.Intent(unify.MaxRoutes+1))
+	_, err := compileBytes("fleet.yaml", bench.Intent(unify.MaxRoutes+1))
 	if err == nil {
 		t.Fatal("compiled an intent over the route limit")
 	}

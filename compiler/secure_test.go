@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/golden"
 )
 
@@ -39,7 +38,7 @@ func TestSecureDefaults(t *testing.T) {
 		{`{provider: none}`, false},
 	} {
 		t.Run(tc.mesh, func(t *testing.T) {
-			res, err := compiler.CompileBytes("intent.yaml", defaultsIntent(tc.mesh))
+			res, err := compileBytes("intent.yaml", defaultsIntent(tc.mesh))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,11 +1,11 @@
 package golden_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/golden"
 )
 
@@ -31,7 +31,7 @@ func examples(t *testing.T) map[string]string {
 func TestExamples(t *testing.T) {
 	for name, file := range examples(t) {
 		t.Run(name, func(t *testing.T) {
-			res, err := compiler.CompileFile(file)
+			res, err := testCompiler.CompileFile(context.Background(), file, everything)
 			if err != nil {
 				t.Fatalf("compiling %s: %v", file, err)
 			}

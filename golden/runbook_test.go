@@ -1,6 +1,7 @@
 package golden_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -16,7 +17,7 @@ import (
 func TestRunbookOrder(t *testing.T) {
 	for name, file := range examples(t) {
 		t.Run(name, func(t *testing.T) {
-			res, err := compiler.CompileFile(file)
+			res, err := testCompiler.CompileFile(context.Background(), file, everything)
 			if err != nil {
 				t.Fatal(err)
 			}

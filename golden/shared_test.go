@@ -1,12 +1,11 @@
 package golden_test
 
 import (
+	"context"
 	"encoding/json"
 	"sort"
 	"strings"
 	"testing"
-
-	"egmc.dev/egmc/compiler"
 )
 
 // sharedObject is one cluster-scoped object as one example emits it.
@@ -24,7 +23,7 @@ type sharedObject struct {
 func TestSharedObjectsAgree(t *testing.T) {
 	emitted := map[string][]sharedObject{}
 	for name, file := range examples(t) {
-		res, err := compiler.CompileFile(file)
+		res, err := testCompiler.CompileFile(context.Background(), file, everything)
 		if err != nil {
 			t.Fatalf("compiling %s: %v", file, err)
 		}

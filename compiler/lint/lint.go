@@ -13,6 +13,7 @@ package lint
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"runtime"
@@ -52,14 +53,18 @@ type Result struct {
 // Run lints the inputs, in parallel: each file is parsed and each intent
 // compiled by a pool of workers (one per CPU) sharing the schema, which is
 // compiled once; then the manifest rules run over every manifest object.
-// The result does not depend on the order of work.
-func Run(inputs []Input) (*Result, error) {
-	s, err := unify.Load()
+// The result does not depend on the order of work. When ctx is done, it
+// stops with ctx's error.
+func Run(ctx context.Context, c *compiler.Compiler, inputs []Input) (*Result, error) {
+	s, err := c.Schema()
 	if err != nil {
-		return nil, &diag.Internal{Err: err}
+		return nil, err
 	}
 	files := make([]fileResult, len(inputs))
-	parallel(len(inputs), func(i int) { files[i] = lintFile(inputs[i]) })
+	parallel(len(inputs), func(i int) { files[i] = lintFile(ctx, c, inputs[i]) })
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	res := &Result{}
 	var docs []document
 	labels := map[string]map[string]string{}
@@ -98,12 +103,12 @@ type fileResult struct {
 }
 
 // lintFile parses one file, and compiles it when it is an intent.
-func lintFile(in Input) fileResult {
+func lintFile(ctx context.Context, c *compiler.Compiler, in Input) fileResult {
 	isIntent, docs, d := classify(in)
 	r := fileResult{intent: isIntent, diags: d, docs: docs}
 	if isIntent && !d.HasErrors() {
 		r.labels = map[string]map[string]string{}
-		r.diags = append(r.diags, lintIntent(in, r.labels)...)
+		r.diags = append(r.diags, lintIntent(ctx, c, in, r.labels)...)
 	}
 	return r
 }
@@ -232,8 +237,8 @@ func documents(name string, f *ast.File) []document {
 
 // lintIntent compiles an intent as far as lint needs and records the
 // labels of the namespaces it generates.
-func lintIntent(in Input, labels map[string]map[string]string) diag.List {
-	res, err := compiler.LintBytes(in.Name, in.Data)
+func lintIntent(ctx context.Context, c *compiler.Compiler, in Input, labels map[string]map[string]string) diag.List {
+	res, err := c.CompileBytes(ctx, in.Name, in.Data, compiler.Options{Lint: true})
 	if err != nil {
 		return asList(err)
 	}

@@ -1,6 +1,7 @@
 package lint_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,9 +11,11 @@ import (
 	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/lint"
-	"egmc.dev/egmc/compiler/unify"
 	"egmc.dev/egmc/golden"
 )
+
+// testCompiler is the tests' one Compiler, as egmc has one per process.
+var testCompiler = compiler.New()
 
 // TestEveryRule checks each rule of the catalogue with its archive in
 // testdata/rules/<ID>.txtar: trigger files that produce exactly the
@@ -21,7 +24,7 @@ import (
 // have "want-in-output": lines that the trigger's generated output holds
 // and the neighbour's does not. EGMC_UPDATE=1 rewrites "want".
 func TestEveryRule(t *testing.T) {
-	s, err := unify.Load()
+	s, err := testCompiler.Schema()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +69,7 @@ func inputs(ar *txtar.Archive, dir string) []lint.Input {
 // findings lints the inputs and keeps the findings of one rule.
 func findings(t *testing.T, in []lint.Input, id string) diag.List {
 	t.Helper()
-	res, err := lint.Run(in)
+	res, err := lint.Run(context.Background(), testCompiler, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +113,7 @@ func checkApplied(t *testing.T, ar *txtar.Archive, trigger, neighbour []lint.Inp
 // output is the stream and Helm values of the intent among the inputs.
 func output(t *testing.T, in []lint.Input) string {
 	t.Helper()
-	res, err := compiler.CompileBytes(in[0].Name, in[0].Data)
+	res, err := testCompiler.CompileBytes(context.Background(), in[0].Name, in[0].Data, compiler.Options{Files: true})
 	if err != nil {
 		t.Fatalf("%s: %v", in[0].Name, err)
 	}

@@ -1,6 +1,7 @@
 package unify
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -16,7 +17,7 @@ import (
 func BenchmarkCompileSchema(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		s, err := compile()
+		s, err := NewEmbedded().Schema()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -30,7 +31,7 @@ func BenchmarkCompileSchema(b *testing.B) {
 // the compiler does only to place the errors of an intent that does not
 // resolve) and the route-by-route evaluation of a valid intent.
 func BenchmarkUnify(b *testing.B) {
-	s, err := Load()
+	s, err := NewEmbedded().Schema()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func BenchmarkUnify(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				g, err := s.generateJSON(j)
+				g, err := s.generateJSON(context.Background(), j)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -2,6 +2,7 @@ package unify
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -90,13 +91,12 @@ type routeResult struct {
 // generateJSON evaluates an intent given as JSON (the user's concrete
 // value) route by route. It returns errUnresolved when the intent or a
 // route does not resolve against the schema.
-func (s *Schema) generateJSON(intent []byte) (*generated, error) {
+func (s *Schema) generateJSON(ctx context.Context, intent []byte) (*generated, error) {
 	rest, routes, err := splitRoutes(intent)
 	if err != nil {
 		return nil, errUnresolved
 	}
-	ctx := s.intent.Context()
-	resolved := s.intent.Unify(compileJSON(ctx, rest))
+	resolved := s.intent.Unify(compileJSON(s.intent.Context(), rest))
 	if resolved.Validate(cue.Concrete(true)) != nil {
 		return nil, errUnresolved
 	}
@@ -127,7 +127,10 @@ func (s *Schema) generateJSON(intent []byte) (*generated, error) {
 		return nil, diag.Internalf("profile %s: the model: %v", name, err)
 	}
 	g := &gen{s: s, profile: name, p: p, env: env, envData: data, intent: resolved, routeGen: p.LookupPath(routeGenPath)}
-	results := g.mapRoutes(routes)
+	results := g.mapRoutes(ctx, routes)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	claims := make([]json.RawMessage, len(results))
 	for i, r := range results {
 		if r.unresolved {
@@ -224,10 +227,15 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// mapRoutes evaluates every route, spread over the workers.
-func (g *gen) mapRoutes(routes []json.RawMessage) []routeResult {
+// mapRoutes evaluates every route, spread over the workers, until ctx is
+// done.
+func (g *gen) mapRoutes(ctx context.Context, routes []json.RawMessage) []routeResult {
 	results := make([]routeResult, len(routes))
-	parallel(len(routes), func(i int) { results[i] = g.route(i, routes[i]) })
+	parallel(len(routes), func(i int) {
+		if ctx.Err() == nil {
+			results[i] = g.route(i, routes[i])
+		}
+	})
 	return results
 }
 
@@ -292,7 +300,9 @@ func (g *gen) assemble(results []routeResult) (*Result, error) {
 		return nil, err
 	}
 	out := g.p.FillPath(modelPath, g.env).FillPath(modelPath, facts).LookupPath(outPath)
-	if err := out.Validate(cue.Concrete(true)); err != nil {
+	// only the objects: the values, the runbook and the explanation are
+	// evaluated when the compiler reads them, if it is asked to.
+	if err := out.LookupPath(objectsPath).Validate(cue.Concrete(true)); err != nil {
 		return nil, diag.Internalf("profile %s: %s", g.profile, cueerrors.Details(err, nil))
 	}
 	phases, objs, err := order.Objects(out, c.objects)

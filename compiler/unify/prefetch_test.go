@@ -9,16 +9,17 @@ import (
 // each other and with the schema, as Prefetch does; make race runs it
 // under the race detector.
 func TestProfilesCompileBesideTheSchema(t *testing.T) {
+	e := NewEmbedded()
 	var wg sync.WaitGroup
 	for _, name := range []string{"istio-sidecar", "istio-ambient", "cilium", "none", "istio-sidecar"} {
 		wg.Go(func() {
-			if _, err := compileProfile(name); err != nil {
+			if _, err := e.Profile(name); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Go(func() {
-		if _, err := compile(); err != nil {
+		if _, err := e.Schema(); err != nil {
 			t.Error(err)
 		}
 	})
@@ -26,14 +27,15 @@ func TestProfilesCompileBesideTheSchema(t *testing.T) {
 }
 
 func TestOnlyProfilesArePrefetched(t *testing.T) {
+	e := NewEmbedded()
 	for _, name := range []string{"", "istio", "common", "../schema", "istio-sidecar/..", "no-such"} {
 		if isProfile(name) {
 			t.Errorf("%q is taken for a profile", name)
 		}
-		if _, err := compileProfile(name); err == nil {
+		if _, err := e.Profile(name); err == nil {
 			t.Errorf("%q compiled as a profile", name)
 		}
-		Prefetch(name) // does nothing
+		e.Prefetch(name) // does nothing
 	}
 	if !isProfile("istio-ambient") {
 		t.Error("istio-ambient is a profile")

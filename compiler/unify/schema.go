@@ -33,12 +33,30 @@ language: {
 }
 `
 
-// Schema is the compiled schema, and the profiles compiled as intents ask
-// for them. It is built once per process and safe for concurrent use.
+// Embedded is egmc's embedded CUE module, compiled as it is asked for:
+// the schema package once, each profile package once. A compiler owns one
+// for its life (there is no process-wide cache); it is safe for concurrent
+// use.
+type Embedded struct {
+	overlay  func() (map[string]cueload.Source, error)
+	schema   func() (*Schema, error)
+	profiles sync.Map // name -> *profile
+}
+
+// NewEmbedded returns the embedded module, nothing compiled yet.
+func NewEmbedded() *Embedded {
+	e := &Embedded{overlay: sync.OnceValues(overlayOf)}
+	e.schema = sync.OnceValues(e.compileSchema)
+	return e
+}
+
+// Schema is the compiled schema package, and the profiles compiled as
+// intents ask for them. It is safe for concurrent use.
 type Schema struct {
-	root   cue.Value
-	intent cue.Value
-	check  cue.Value
+	embedded *Embedded
+	root     cue.Value
+	intent   cue.Value
+	check    cue.Value
 	// route is #Route; global, routeChecks, claim and cross are the parts
 	// of #Check the compiler runs route by route.
 	route       cue.Value
@@ -51,26 +69,19 @@ type Schema struct {
 	rules     map[string]Rule
 }
 
-// profile is one profile package, compiled once per process.
+// profile is one profile package, compiled once.
 type profile struct {
 	once  sync.Once
 	value cue.Value
 	err   error
 }
 
-// Load returns the process-wide Schema, compiling it on first use.
-var Load = sync.OnceValues(compile)
+// Schema returns the compiled schema package, compiling it on first use.
+func (e *Embedded) Schema() (*Schema, error) { return e.schema() }
 
-// overlay is the embedded module as a cue/load overlay, built once; it is
-// only read afterwards.
-var overlay = sync.OnceValues(overlayOf)
-
-// compiled holds the profiles compiled so far, by name (*profile).
-var compiled sync.Map
-
-// compile loads the embedded schema package.
-func compile() (*Schema, error) {
-	ov, err := overlay()
+// compileSchema loads the embedded schema package.
+func (e *Embedded) compileSchema() (*Schema, error) {
+	ov, err := e.overlay()
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +94,7 @@ func compile() (*Schema, error) {
 		return nil, fmt.Errorf("reading the rule catalogue: %w", err)
 	}
 	return &Schema{
+		embedded:    e,
 		root:        v,
 		intent:      v.LookupPath(cue.ParsePath("#Intent")),
 		check:       v.LookupPath(cue.ParsePath("#Check")),
@@ -110,20 +122,20 @@ func build(overlay map[string]cueload.Source, dir string) (cue.Value, error) {
 // Profile returns the compiled profile package of the given name (a
 // directory of profiles/), compiling it on first use.
 func (s *Schema) Profile(name string) (cue.Value, error) {
-	return compileProfile(name)
+	return s.embedded.Profile(name)
 }
 
-// compileProfile compiles a profile once per process. Profiles are built
-// in their own context, independently of the schema value, so one can
-// compile while the schema does (see Prefetch).
-func compileProfile(name string) (cue.Value, error) {
+// Profile compiles a profile once. Profiles are built in their own
+// context, independently of the schema value, so one can compile while
+// the schema does (see Prefetch).
+func (e *Embedded) Profile(name string) (cue.Value, error) {
 	if !isProfile(name) {
 		return cue.Value{}, fmt.Errorf("no profile %q", name)
 	}
-	v, _ := compiled.LoadOrStore(name, &profile{})
+	v, _ := e.profiles.LoadOrStore(name, &profile{})
 	p := v.(*profile)
 	p.once.Do(func() {
-		ov, err := overlay()
+		ov, err := e.overlay()
 		if err != nil {
 			p.err = err
 			return
@@ -144,11 +156,11 @@ func isProfile(name string) bool {
 
 // Prefetch starts compiling the named profile in the background, when
 // there is such a profile, so that it compiles on another CPU while the
-// schema compiles and the intent is resolved. It only warms a cache: the
+// schema compiles and the intent is resolved. It only warms e: the
 // profile an intent gets is always the one the schema selects.
-func Prefetch(name string) {
+func (e *Embedded) Prefetch(name string) {
 	if isProfile(name) {
-		go compileProfile(name)
+		go e.Profile(name)
 	}
 }
 

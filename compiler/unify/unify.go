@@ -1,6 +1,7 @@
 package unify
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -44,8 +45,9 @@ var (
 
 // Unify resolves the intent against the schema, runs the schema's checks
 // and evaluates the selected profile. A user mistake is returned as a
-// diag.List; a fault in egmc's own CUE as a *diag.Internal.
-func (s *Schema) Unify(in *load.Intent) (*Result, error) {
+// diag.List; a fault in egmc's own CUE as a *diag.Internal. When ctx is
+// done, it stops between routes with ctx's error.
+func (s *Schema) Unify(ctx context.Context, in *load.Intent) (*Result, error) {
 	user := cuecontext.New().BuildFile(in.File)
 	loc := &locator{file: in.File, user: user}
 	if err := user.Err(); err != nil {
@@ -58,7 +60,7 @@ func (s *Schema) Unify(in *load.Intent) (*Result, error) {
 		return nil, loc.diagnostics(loc.findings(err), s.intent)
 	}
 	if j, err := user.MarshalJSON(); err == nil {
-		g, err := s.generateJSON(j)
+		g, err := s.generateJSON(ctx, j)
 		if err != errUnresolved {
 			return s.finish(g, err, loc)
 		}
@@ -80,7 +82,7 @@ func (s *Schema) Unify(in *load.Intent) (*Result, error) {
 	if err != nil {
 		return nil, diag.Internalf("encoding the resolved intent: %v", err)
 	}
-	g, err := s.generateJSON(j)
+	g, err := s.generateJSON(ctx, j)
 	if err == errUnresolved {
 		return nil, diag.Internalf("the resolved intent does not resolve route by route")
 	}

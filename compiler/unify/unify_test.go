@@ -1,6 +1,7 @@
 package unify
 
 import (
+	"context"
 	"testing"
 
 	"cuelang.org/go/cue"
@@ -39,11 +40,11 @@ spec: {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load()
+	s, err := NewEmbedded().Schema()
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Unify(in)
+	res, err := s.Unify(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestDefaultsDependOnProfile(t *testing.T) {
 		`mesh: {provider: "istio", mode: "sidecar"}, gateway: {inMesh: false}, mesh: istio: mtlsMode: "PERMISSIVE"`: {"spec.ownership.circuitBreaking": "gateway"},
 		`mesh: {provider: "none"}, gateway: distribution: "teg"`:                                                    {"spec.gateway.className": "teg"},
 	}
-	s, err := Load()
+	s, err := NewEmbedded().Schema()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ spec: {` + spec + `, routes: [{name: "a", hostnames: ["a.example.com"], backend:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Unify(in); err != nil {
+		if _, err := s.Unify(context.Background(), in); err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
 		for path, w := range want {

@@ -43,7 +43,7 @@ Examples:
   egmc build intent.cue | kubectl apply --server-side --field-manager egmc-shop -f -
   egmc build intent.cue -o rendered/`
 
-func newBuildCmd() *cobra.Command {
+func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 	var (
 		outDir string
 		strict bool
@@ -77,7 +77,7 @@ func newBuildCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := compiler.CompileFile(file)
+			res, err := c.CompileFile(cmd.Context(), file, compiler.Options{Files: outDir != "" || check != ""})
 			if err != nil {
 				return err
 			}

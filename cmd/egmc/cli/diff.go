@@ -33,7 +33,7 @@ Examples:
   egmc diff intent.cue manifests.yaml
   egmc build intent.cue --check rendered/`
 
-func newDiffCmd() *cobra.Command {
+func newDiffCmd(c *compiler.Compiler) *cobra.Command {
 	return &cobra.Command{
 		Use:   "diff INTENT PATH",
 		Short: "Compare an intent's output with rendered manifests",
@@ -44,7 +44,7 @@ func newDiffCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := compiler.CompileFile(file)
+			res, err := c.CompileFile(cmd.Context(), file, compiler.Options{Files: true})
 			if err != nil {
 				return err
 			}

@@ -26,7 +26,7 @@ Examples:
   egmc explain intent.cue --format mermaid
   egmc explain intent.cue --format dot | dot -Tsvg > path.svg`
 
-func newExplainCmd() *cobra.Command {
+func newExplainCmd(c *compiler.Compiler) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "explain INTENT",
@@ -37,7 +37,7 @@ func newExplainCmd() *cobra.Command {
 			if format != "text" && format != "mermaid" && format != "dot" {
 				return &usageError{fmt.Errorf("unknown --format %q: use text, mermaid or dot", format)}
 			}
-			res, err := compiler.CompileFile(args[0])
+			res, err := c.CompileFile(cmd.Context(), args[0], compiler.Options{Explain: true})
 			if err != nil {
 				return err
 			}

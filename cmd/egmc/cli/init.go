@@ -103,7 +103,7 @@ func nonEmpty(s string) error {
 	return nil
 }
 
-func newInitCmd() *cobra.Command {
+func newInitCmd(c *compiler.Compiler) *cobra.Command {
 	var name, out, fileFormat string
 	var force bool
 	cmd := &cobra.Command{
@@ -125,7 +125,7 @@ func newInitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeIntent(cmd, out, fileFormat, name, answers)
+			return writeIntent(cmd, c, out, fileFormat, name, answers)
 		},
 	}
 	for _, q := range questions {
@@ -277,12 +277,12 @@ func intentOf(name string, a map[string]string) obj {
 }
 
 // writeIntent encodes the intent, checks that it builds, and writes it.
-func writeIntent(cmd *cobra.Command, out, fileFormat, name string, a map[string]string) error {
+func writeIntent(cmd *cobra.Command, c *compiler.Compiler, out, fileFormat, name string, a map[string]string) error {
 	doc, err := encodeIntent(intentOf(name, a), fileFormat)
 	if err != nil {
 		return err
 	}
-	res, err := compiler.CompileBytes(out, doc)
+	res, err := c.CompileBytes(cmd.Context(), out, doc, compiler.Options{})
 	if err != nil {
 		return fmt.Errorf("the answers do not make an intent that builds:\n%w", err)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,7 +99,7 @@ func TestInitPrompts(t *testing.T) {
 			t.Errorf("the intent lacks %q:\n%s", want, b)
 		}
 	}
-	if _, err := compiler.CompileFile(out); err != nil {
+	if _, err := compiler.New().CompileFile(context.Background(), out, compiler.Options{}); err != nil {
 		t.Errorf("the written intent does not build: %v", err)
 	}
 }

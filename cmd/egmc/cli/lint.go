@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"egmc.dev/egmc/compiler"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,7 +38,7 @@ Examples:
   egmc lint --context intent.yaml k8s/service.yaml
   egmc lint --strict $(git ls-files '*intent*.yaml')`
 
-func newLintCmd() *cobra.Command {
+func newLintCmd(c *compiler.Compiler) *cobra.Command {
 	var (
 		strict  bool
 		format  string
@@ -64,7 +65,7 @@ func newLintCmd() *cobra.Command {
 			}
 			inputs = append(inputs, ctx...)
 			read = append(read, ctxRead...)
-			res, err := lint.Run(inputs)
+			res, err := lint.Run(cmd.Context(), c, inputs)
 			if err != nil {
 				return err
 			}

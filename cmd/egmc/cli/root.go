@@ -5,6 +5,8 @@
 package cli
 
 import (
+	"context"
+	"egmc.dev/egmc/compiler"
 	"errors"
 	"fmt"
 	"io"
@@ -68,7 +70,7 @@ func RunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetIn(stdin)
 	root.SetArgs(args)
-	cmd, err := root.ExecuteC()
+	cmd, err := root.ExecuteContextC(context.Background())
 	if err == nil {
 		return exitOK
 	}
@@ -98,7 +100,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newBuildCmd(), newCompletionCmd(), newDiffCmd(), newExplainCmd(), newInitCmd(), newLintCmd(), newRulesCmd(), newSchemaCmd(), newVersionCmd())
+	// one Compiler for the process: the schema and profiles compile once.
+	c := compiler.New()
+	root.AddCommand(newBuildCmd(c), newCompletionCmd(), newDiffCmd(c), newExplainCmd(c), newInitCmd(c), newLintCmd(c), newRulesCmd(c), newSchemaCmd(c), newVersionCmd())
 	addCompletions(root)
 	return root
 }

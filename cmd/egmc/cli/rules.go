@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"egmc.dev/egmc/compiler"
 	"fmt"
 	"io"
 	"strings"
@@ -26,7 +27,7 @@ Examples:
   egmc rules EGMC006
   egmc rules --format markdown > docs/rules.md`
 
-func newRulesCmd() *cobra.Command {
+func newRulesCmd(c *compiler.Compiler) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "rules [ID]",
@@ -34,7 +35,7 @@ func newRulesCmd() *cobra.Command {
 		Long:  rulesHelp,
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := unify.Load()
+			s, err := c.Schema()
 			if err != nil {
 				return err
 			}

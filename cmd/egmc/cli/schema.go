@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"egmc.dev/egmc/compiler"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,7 +34,7 @@ Examples:
   egmc schema
   egmc schema --format jsonschema > intent.schema.json`
 
-func newSchemaCmd() *cobra.Command {
+func newSchemaCmd(c *compiler.Compiler) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "schema",
@@ -50,7 +51,7 @@ func newSchemaCmd() *cobra.Command {
 				_, err = cmd.OutOrStdout().Write(b)
 				return err
 			case "jsonschema":
-				return writeJSONSchema(cmd.OutOrStdout())
+				return writeJSONSchema(c, cmd.OutOrStdout())
 			}
 			return &usageError{fmt.Errorf("unknown --format %q: use cue or jsonschema", format)}
 		},
@@ -62,8 +63,8 @@ func newSchemaCmd() *cobra.Command {
 // writeJSONSchema generates the JSON Schema of #Intent with CUE's
 // generator, then drops the "false" branches that the schema's custom
 // error messages leave in anyOf lists.
-func writeJSONSchema(w io.Writer) error {
-	s, err := unify.Load()
+func writeJSONSchema(c *compiler.Compiler, w io.Writer) error {
+	s, err := c.Schema()
 	if err != nil {
 		return err
 	}

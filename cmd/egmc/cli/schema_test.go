@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"egmc.dev/egmc/compiler"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // it and that broken intents do not.
 func TestJSONSchemaChecksIntents(t *testing.T) {
 	var b bytes.Buffer
-	if err := writeJSONSchema(&b); err != nil {
+	if err := writeJSONSchema(compiler.New(), &b); err != nil {
 		t.Fatal(err)
 	}
 	ctx := cuecontext.New()
