@@ -44,7 +44,7 @@ check-generate: generate
 ## check: everything CI runs
 check: fmt vet test race fuzz check-golden check-generate
 
-.PHONY: race fuzz bench bench-smoke
+.PHONY: race fuzz bench bench-smoke identity
 
 ## race: the concurrent parts (lint's workers, the shared schema, the parallel object check) under the race detector
 race:
@@ -59,13 +59,18 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./compiler/ || exit 1; \
 	done
 
-## bench: whole-process timings (build by routes, minimal, lint of 200, re-emit) and the stage benchmarks
+## bench: whole-process timings (build by routes, shared hostnames, minimal, lint of 200, re-emit, the floors) and the stage benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $${BENCHTIME:-5x} -count 1 ./bench/ ./compiler/...
 
+## identity: compare every output of the work tree's egmc with that of REF's, byte for byte, on the examples, bench and 400 random intents
+identity:
+	@test -n "$(REF)" || { echo "usage: make identity REF=<git revision>"; exit 2; }
+	$(GO) run ./internal/identity -ref "$(REF)"
+
 ## bench-smoke: one iteration of the small benchmarks, so they do not rot (CI)
 bench-smoke:
-	$(GO) test -run '^$$' -bench 'Minimal|Build/^routes=10$$' -benchtime 1x -count 1 ./bench/
+	$(GO) test -run '^$$' -bench 'Minimal|Floor|Build/^routes=10$$' -benchtime 1x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench 'Compile/^routes=10$$/' -benchtime 1x -count 1 ./compiler/
 	$(GO) test -run '^$$' -bench 'CompileSchema|Unify/^routes=10$$/' -benchtime 1x -count 1 ./compiler/unify/
 

@@ -13,17 +13,24 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var egmc string // the binary under test, built once
+// The binaries under test, built once: egmc, and the floors it is
+// measured against (./floor).
+var egmc, floorEmpty, floorCUE string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "egmc-bench")
 	if err != nil {
 		panic(err)
 	}
-	egmc = filepath.Join(dir, "egmc")
-	if out, err := exec.Command("go", "build", "-o", egmc, "../cmd/egmc").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
+	for _, b := range []struct {
+		path *string
+		pkg  string
+	}{{&egmc, "../cmd/egmc"}, {&floorEmpty, "./floor/empty"}, {&floorCUE, "./floor/cue"}} {
+		*b.path = filepath.Join(dir, filepath.Base(b.pkg))
+		if out, err := exec.Command("go", "build", "-o", *b.path, b.pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", b.pkg, err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -32,11 +39,17 @@ func TestMain(m *testing.M) {
 
 // run executes egmc and returns its stdout and peak resident memory.
 func run(b *testing.B, args ...string) ([]byte, int64) {
-	cmd := exec.Command(egmc, args...)
+	return runBinary(b, egmc, args...)
+}
+
+// runBinary executes a binary and returns its stdout and peak resident
+// memory.
+func runBinary(b *testing.B, bin string, args ...string) ([]byte, int64) {
+	cmd := exec.Command(bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Run(); err != nil {
-		b.Fatalf("egmc %v: %v", args, err)
+		b.Fatalf("%s %v: %v", filepath.Base(bin), args, err)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	return out.Bytes(), ru.Maxrss * 1024
@@ -44,11 +57,17 @@ func run(b *testing.B, args ...string) ([]byte, int64) {
 
 // processBench runs egmc once per iteration and reports the peak memory.
 func processBench(b *testing.B, args ...string) []byte {
+	return binaryBench(b, egmc, args...)
+}
+
+// binaryBench runs a binary once per iteration and reports the peak
+// memory.
+func binaryBench(b *testing.B, bin string, args ...string) []byte {
 	var out []byte
 	var peak int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		o, rss := run(b, args...)
+		o, rss := runBinary(b, bin, args...)
 		out = o
 		if rss > peak {
 			peak = rss
@@ -74,6 +93,28 @@ func BenchmarkBuild(b *testing.B) {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
 			processBench(b, "build", writeTemp(b, "intent.yaml", Intent(n)))
 		})
+	}
+}
+
+// BenchmarkBuildSharedHosts is whole-process egmc build of intents whose
+// routes share 400 hostnames, 4 per route: the cost should grow linearly
+// with routes x hostnames.
+func BenchmarkBuildSharedHosts(b *testing.B) {
+	for _, n := range []int{1000, 2000, 4000} {
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			processBench(b, "build", writeTemp(b, "intent.yaml", SharedHosts(n)))
+		})
+	}
+}
+
+// BenchmarkFloor is what egmc's whole-process times are measured
+// against: a Go program that does nothing, and one that links CUE and
+// evaluates a trivial template once (the floor of the minimal intent) or
+// once per route (the floor of a route-by-route CUE compiler).
+func BenchmarkFloor(b *testing.B) {
+	b.Run("empty", func(b *testing.B) { binaryBench(b, floorEmpty) })
+	for _, n := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("cue/routes=%d", n), func(b *testing.B) { binaryBench(b, floorCUE, fmt.Sprint(n)) })
 	}
 }
 
