@@ -151,26 +151,39 @@ func (c *Compiler) Compile(ctx context.Context, in *load.Intent, opts Options) (
 		return nil, err
 	}
 	res := &Result{Profile: u.Profile, Phases: u.Phases, Objects: u.Objects, Warnings: u.Warnings}
+	if err := readOutputs(u, opts, res); err != nil {
+		return nil, err
+	}
+	// u, and with it the CUE graph of the profile's global part, is
+	// garbage from here on: check and emit run without it.
 	if !opts.Lint {
-		if err := check(u.Profile, u.Objects); err != nil {
+		if err := check(res.Profile, res.Objects); err != nil {
 			return nil, err
 		}
 	}
+	return res, nil
+}
+
+// readOutputs reads what opts asks for besides the objects from the
+// profile's global part: the Helm values and the runbook, the
+// explanation.
+func readOutputs(u *unify.Result, opts Options, res *Result) error {
+	var err error
 	if opts.Files {
 		if res.Values, err = valuesFiles(u.Out.LookupPath(cue.ParsePath("values"))); err != nil {
-			return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+			return diag.Internalf("profile %s: %v", u.Profile, err)
 		}
 		if res.Runbook, err = emit.DecodeRunbook(u.Out.LookupPath(cue.ParsePath("runbook"))); err != nil {
-			return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+			return diag.Internalf("profile %s: %v", u.Profile, err)
 		}
 	}
 	if opts.Explain {
 		if res.Explain, err = emit.DecodeExplain(u.Out.LookupPath(cue.ParsePath("explain"))); err != nil {
-			return nil, diag.Internalf("profile %s: %v", u.Profile, err)
+			return diag.Internalf("profile %s: %v", u.Profile, err)
 		}
 		res.Explain.Name = u.Name
 	}
-	return res, nil
+	return nil
 }
 
 // profileHint names the profile an intent most likely selects, from the

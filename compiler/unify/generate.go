@@ -451,7 +451,7 @@ func (g *gen) facts(c *collection, reduced []string) (cue.Value, error) {
 	}
 	def := g.p.LookupPath(factsDefPath)
 	f := def.FillPath(collectedPath, compileJSON(def.Context(), j))
-	if err := f.Validate(cue.Concrete(true)); err != nil {
+	if err := f.Err(); err != nil {
 		return cue.Value{}, diag.Internalf("profile %s: facts: %s", g.profile, cueerrors.Details(err, nil))
 	}
 	return f, nil
