@@ -207,15 +207,14 @@ type gen struct {
 	routeGen cue.Value
 }
 
-// itemsPerWorker is how many routes (or reduce keys) keep one worker
-// busy enough to be worth starting it.
-const itemsPerWorker = 16
-
-// parallel calls f(i) for i in [0, n) on min(GOMAXPROCS, n/itemsPerWorker)
-// workers, at least one. f writes its result to slot i of its own slice,
-// so that results keep their order whatever the scheduling.
+// parallel calls f(i) for i in [0, n) on min(GOMAXPROCS, n) workers, at
+// least one: a route or a reduce key costs milliseconds, a worker
+// microseconds, so even two routes are worth two workers (a 10-route
+// build: 0.31 -> 0.25 s with them, against 16 routes per worker). f
+// writes its result to slot i of its own slice, so that results keep
+// their order whatever the scheduling.
 func parallel(n int, f func(i int)) {
-	workers := max(1, min(runtime.GOMAXPROCS(0), (n+itemsPerWorker-1)/itemsPerWorker))
+	workers := max(1, min(runtime.GOMAXPROCS(0), n))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
