@@ -108,10 +108,12 @@ func (s *Schema) finish(g *generated, err error, loc *locator) (*Result, error) 
 }
 
 // MaxRoutes is the most routes egmc compiles in one intent. Compiling
-// costs about 7 ms and 1.2 MiB of peak memory per route
-// (docs/performance.md): 5000 routes take some 40 s and 6 GiB, so a
+// costs about 4 ms of CPU per route, and the end of a build holds the
+// profile's global part, about 60 MiB per 1000 routes
+// (docs/performance.md): 5000 routes take some 25 s and 450 MiB, so a
 // larger intent is refused before the schema sees it, within bounded time
-// and memory, rather than run a machine out of memory.
+// and memory, rather than run a small machine or an Argo CD sidecar out
+// of memory.
 const MaxRoutes = 5000
 
 var routesPath = cue.ParsePath("spec.routes")
