@@ -66,7 +66,7 @@ bench:
 ## identity: compare every output of the work tree's egmc with that of REF's, byte for byte, on the examples, bench and 400 random intents
 identity:
 	@test -n "$(REF)" || { echo "usage: make identity REF=<git revision>"; exit 2; }
-	$(GO) run ./internal/identity -ref "$(REF)"
+	$(GO) run ./internal/identity/main.go -ref "$(REF)"
 
 ## bench-smoke: one iteration of the small benchmarks, so they do not rot (CI)
 bench-smoke:

@@ -1,3 +1,5 @@
+//go:build ignore
+
 // Command identity compares, byte for byte, every output of the egmc built
 // from the work tree with that of the egmc built at a git revision, on a
 // corpus of intents: the examples, the benchmark intents and random
@@ -9,7 +11,10 @@
 //
 //	make identity REF=<revision>
 //
-// which exits 1 and lists the differences when there is any.
+// which exits 1 and lists the differences when there is any. It is a
+// //go:build ignore program, run by file name (go run
+// ./internal/identity/main.go), so that go install ./... (what
+// pre-commit's golang hooks run) installs egmc alone.
 package main
 
 import (

@@ -1,3 +1,5 @@
+//go:build ignore
+
 // Command cue is the second floor of egmc's whole-process benchmarks: a Go
 // program that links CUE, compiles one small template and evaluates it
 // once per route, printing each route's object as JSON. With one route it
@@ -6,6 +8,9 @@
 // profiles are measured.
 //
 // Usage: cue ROUTES
+//
+// It is a //go:build ignore program, built by file name, so that go
+// install ./... (what pre-commit's golang hooks run) leaves it out.
 package main
 
 import (
