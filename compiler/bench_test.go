@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"egmc.dev/egmc/bench"
+	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/emit"
 	"egmc.dev/egmc/compiler/load"
 	"egmc.dev/egmc/compiler/unify"
 )
 
 // BenchmarkCompile is the whole in-process compile (schema already
-// compiled), then each stage after unify on its own: check validates the
+// compiled), cold and with every route in the cache (warm), then each stage after unify on its own: check validates the
 // objects' JSON against the CRD schemas, emit writes the YAML stream.
 // compiler/unify splits unify further.
 func BenchmarkCompile(b *testing.B) {
@@ -42,6 +43,27 @@ func compileStages(b *testing.B, c *Compiler, s *unify.Schema, src []byte) {
 			}
 		}
 	})
+	b.Run("warm", func(b *testing.B) {
+		store, err := cache.Open(b.TempDir(), 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		warm := New(WithCache(store))
+		if _, err := warm.CompileBytes(ctx, "intent.yaml", src, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			r, err := warm.CompileBytes(ctx, "intent.yaml", src, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := r.Stream(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	in, err := load.Parse("intent.yaml", load.YAML, src)
 	if err != nil {
 		b.Fatal(err)
@@ -54,7 +76,7 @@ func compileStages(b *testing.B, c *Compiler, s *unify.Schema, src []byte) {
 			}
 		}
 	})
-	u, err := s.Unify(ctx, in)
+	u, err := s.Unify(ctx, in, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -44,6 +44,7 @@ import (
 
 	"cuelang.org/go/cue"
 
+	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/emit"
 	"egmc.dev/egmc/compiler/load"
@@ -88,11 +89,26 @@ type ValuesFile struct {
 // compiles its files on one Compiler from several goroutines.
 type Compiler struct {
 	embedded *unify.Embedded
+	cache    *cache.Cache
+}
+
+// An Option configures a Compiler.
+type Option func(*Compiler)
+
+// WithCache makes the Compiler read and store per-route (and per reduce
+// key) results in c; nil means no cache. Output is the same with or
+// without it, byte for byte.
+func WithCache(c *cache.Cache) Option {
+	return func(cc *Compiler) { cc.cache = c }
 }
 
 // New returns a Compiler; nothing is compiled until it is used.
-func New() *Compiler {
-	return &Compiler{embedded: unify.NewEmbedded()}
+func New(opts ...Option) *Compiler {
+	c := &Compiler{embedded: unify.NewEmbedded()}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Options say what a compile produces besides the ordered objects and the
@@ -146,7 +162,7 @@ func (c *Compiler) Compile(ctx context.Context, in *load.Intent, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.Unify(ctx, in)
+	u, err := s.Unify(ctx, in, c.cache)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 
 	"cuelang.org/go/cue"
@@ -15,6 +16,7 @@ import (
 	cueerrors "cuelang.org/go/cue/errors"
 	cuejson "cuelang.org/go/encoding/json"
 
+	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/order"
 )
@@ -91,7 +93,7 @@ type routeResult struct {
 // generateJSON evaluates an intent given as JSON (the user's concrete
 // value) route by route. It returns errUnresolved when the intent or a
 // route does not resolve against the schema.
-func (s *Schema) generateJSON(ctx context.Context, intent []byte) (*generated, error) {
+func (s *Schema) generateJSON(ctx context.Context, intent []byte, c *cache.Cache) (*generated, error) {
 	rest, routes, err := splitRoutes(intent)
 	if err != nil {
 		return nil, errUnresolved
@@ -127,6 +129,9 @@ func (s *Schema) generateJSON(ctx context.Context, intent []byte) (*generated, e
 		return nil, diag.Internalf("profile %s: the model: %v", name, err)
 	}
 	g := &gen{s: s, profile: name, p: p, env: env, envData: data, intent: resolved, routeGen: p.LookupPath(routeGenPath)}
+	if id := cache.BuildID(); c != nil && id != "" {
+		g.cache, g.keyBase = c, [][]byte{[]byte(id), []byte(name), rest}
+	}
 	results := g.mapRoutes(ctx, routes)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -205,6 +210,45 @@ type gen struct {
 	intent  cue.Value // the intent without its routes, resolved
 	// routeGen is the profile's #RouteGen.
 	routeGen cue.Value
+	// cache, when not nil, holds the results of earlier evaluations,
+	// keyed by keyBase (the egmc build, the profile and the intent
+	// without its routes: every input of a route's evaluation but the
+	// route and its index) and the route, or the reduce key and items.
+	cache   *cache.Cache
+	keyBase [][]byte
+}
+
+// routeEntry is a route's result as the cache stores it.
+type routeEntry struct {
+	Problems []Problem       `json:"problems"`
+	Claim    json.RawMessage `json:"claim"`
+	Out      output          `json:"out"`
+}
+
+// cacheKey is the key of an evaluation of the given kind and inputs.
+func (g *gen) cacheKey(kind string, parts ...[]byte) cache.Key {
+	return cache.NewKey(slices.Concat([][]byte{[]byte(kind)}, g.keyBase, parts)...)
+}
+
+// cached reads an entry into v; false when there is no cache, no entry,
+// or an entry that does not decode.
+func (g *gen) cached(k cache.Key, v any) bool {
+	if g.cache == nil {
+		return false
+	}
+	b, ok := g.cache.Get(k)
+	return ok && json.Unmarshal(b, v) == nil
+}
+
+// store writes an entry; the cache is an optimisation, so an entry that
+// cannot be written is dropped.
+func (g *gen) store(k cache.Key, v any) {
+	if g.cache == nil {
+		return
+	}
+	if b, err := json.Marshal(v); err == nil {
+		g.cache.Put(k, b)
+	}
 }
 
 // parallel calls f(i) for i in [0, n) on min(GOMAXPROCS, n) workers, at
@@ -238,8 +282,23 @@ func (g *gen) mapRoutes(ctx context.Context, routes []json.RawMessage) []routeRe
 	return results
 }
 
-// route resolves, checks, claims and generates one route.
+// route returns one route's result, from the cache or evaluated (and
+// then stored).
 func (g *gen) route(i int, raw json.RawMessage) routeResult {
+	key := g.cacheKey("route", []byte(strconv.Itoa(i)), raw)
+	var e routeEntry
+	if g.cached(key, &e) {
+		return routeResult{problems: e.Problems, claim: e.Claim, out: e.Out}
+	}
+	r := g.evalRoute(i, raw)
+	if !r.unresolved && r.err == nil {
+		g.store(key, routeEntry{Problems: r.problems, Claim: r.claim, Out: r.out})
+	}
+	return r
+}
+
+// evalRoute resolves, checks, claims and generates one route.
+func (g *gen) evalRoute(i int, raw json.RawMessage) routeResult {
 	ctx := g.s.route.Context()
 	route := g.s.route.Unify(compileJSON(ctx, raw))
 	if route.Validate(cue.Concrete(true)) != nil {
@@ -408,17 +467,23 @@ func (g *gen) reduce(c *collection) ([]string, error) {
 	return kinds, nil
 }
 
-// reduceKey evaluates #Reduce.<kind> for one key.
+// reduceKey returns #Reduce.<kind> for one key, from the cache or
+// evaluated (and then stored).
 func (g *gen) reduceKey(kind, key string, items []json.RawMessage, out *output) error {
 	list, err := json.Marshal(items)
 	if err != nil {
 		return diag.Internalf("profile %s: %s %s: %v", g.profile, kind, key, err)
+	}
+	k := g.cacheKey("reduce", []byte(kind), []byte(key), list)
+	if g.cached(k, out) {
+		return nil
 	}
 	def := g.p.LookupPath(cue.MakePath(cue.Def("#Reduce"), cue.Str(kind)))
 	v := fill(def, envPath, g.envData, keyPath, key, itemsPath, compileJSON(def.Context(), list))
 	if err := read(v, out); err != nil {
 		return diag.Internalf("profile %s: %s %s: %v", g.profile, kind, key, err)
 	}
+	g.store(k, out)
 	return nil
 }
 

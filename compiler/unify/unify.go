@@ -10,6 +10,7 @@ import (
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/token"
 
+	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/load"
 	"egmc.dev/egmc/compiler/order"
@@ -46,8 +47,10 @@ var (
 // Unify resolves the intent against the schema, runs the schema's checks
 // and evaluates the selected profile. A user mistake is returned as a
 // diag.List; a fault in egmc's own CUE as a *diag.Internal. When ctx is
-// done, it stops between routes with ctx's error.
-func (s *Schema) Unify(ctx context.Context, in *load.Intent) (*Result, error) {
+// done, it stops between routes with ctx's error. With a cache (nil for
+// none), a route or a reduce key evaluated before with the same inputs is
+// read from it instead of evaluated.
+func (s *Schema) Unify(ctx context.Context, in *load.Intent, c *cache.Cache) (*Result, error) {
 	user := cuecontext.New().BuildFile(in.File)
 	loc := &locator{file: in.File, user: user}
 	if err := user.Err(); err != nil {
@@ -60,7 +63,7 @@ func (s *Schema) Unify(ctx context.Context, in *load.Intent) (*Result, error) {
 		return nil, loc.diagnostics(loc.findings(err), s.intent)
 	}
 	if j, err := user.MarshalJSON(); err == nil {
-		g, err := s.generateJSON(ctx, j)
+		g, err := s.generateJSON(ctx, j, c)
 		if err != errUnresolved {
 			return s.finish(g, err, loc)
 		}
@@ -82,7 +85,7 @@ func (s *Schema) Unify(ctx context.Context, in *load.Intent) (*Result, error) {
 	if err != nil {
 		return nil, diag.Internalf("encoding the resolved intent: %v", err)
 	}
-	g, err := s.generateJSON(ctx, j)
+	g, err := s.generateJSON(ctx, j, c)
 	if err == errUnresolved {
 		return nil, diag.Internalf("the resolved intent does not resolve route by route")
 	}

@@ -7,6 +7,7 @@ package cli
 import (
 	"context"
 	"egmc.dev/egmc/compiler"
+	"egmc.dev/egmc/compiler/cache"
 	"errors"
 	"fmt"
 	"io"
@@ -101,7 +102,10 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	// one Compiler for the process: the schema and profiles compile once.
-	c := compiler.New()
+	// The cache ($EGMC_CACHE, EGMC_CACHE=off) only saves time: when it
+	// cannot be opened, egmc compiles without it.
+	cch, _ := cache.Default()
+	c := compiler.New(compiler.WithCache(cch))
 	root.AddCommand(newBuildCmd(c), newCompletionCmd(), newDiffCmd(c), newExplainCmd(c), newInitCmd(c), newLintCmd(c), newRulesCmd(c), newSchemaCmd(c), newVersionCmd())
 	addCompletions(root)
 	return root
