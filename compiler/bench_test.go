@@ -76,7 +76,7 @@ func compileStages(b *testing.B, c *Compiler, s *unify.Schema, src []byte) {
 			}
 		}
 	})
-	u, err := s.Unify(ctx, in, nil)
+	u, err := s.Unify(ctx, in, unify.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,9 +34,7 @@
 package compiler
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"strings"
@@ -162,7 +160,7 @@ func (c *Compiler) Compile(ctx context.Context, in *load.Intent, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.Unify(ctx, in, c.cache)
+	u, err := s.Unify(ctx, in, unify.Options{Cache: c.cache, Check: !opts.Lint})
 	if err != nil {
 		return nil, err
 	}
@@ -216,11 +214,11 @@ func profileHint(in *load.Intent) string {
 	return provider + "-" + mode
 }
 
-// check validates every object's JSON against the pinned schema of its
-// kind, spreading the objects over one worker per CPU. An invalid object
-// is egmc's fault: an internal error naming the object, the field and the
-// profile; when several are invalid, the first in apply order is reported,
-// so the message does not depend on scheduling.
+// check validates every object's JSON that unify has not validated on
+// its workers (the profile's global objects, or all of them when unify
+// did not check) against the pinned schema of its kind, spreading the
+// objects over one worker per CPU. When several are invalid, the first in
+// apply order is reported, so the message does not depend on scheduling.
 func check(profile string, objs []*order.Object) error {
 	errs := make([]error, len(objs))
 	workers := min(runtime.GOMAXPROCS(0), len(objs))
@@ -228,7 +226,9 @@ func check(profile string, objs []*order.Object) error {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(objs); i += workers {
-				errs[i] = checkObject(profile, objs[i])
+				if !objs[i].Checked {
+					errs[i] = validate.Generated(profile, objs[i])
+				}
 			}
 		})
 	}
@@ -242,28 +242,6 @@ func firstError(errs []error) error {
 		if err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// checkObject validates one object.
-func checkObject(profile string, o *order.Object) error {
-	var obj map[string]any
-	d := json.NewDecoder(bytes.NewReader(o.JSON))
-	d.UseNumber()
-	if err := d.Decode(&obj); err != nil {
-		return diag.Internalf("profile %s: decoding %s: %v", profile, o, err)
-	}
-	errs, err := validate.Object(o.APIVersion(), o.Kind, obj)
-	if err != nil {
-		return diag.Internalf("profile %s: %s: %v", profile, o, err)
-	}
-	if len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.String()
-		}
-		return diag.Internalf("profile %s generated an invalid %s %s: %s", profile, o.APIVersion(), o, strings.Join(msgs, "; "))
 	}
 	return nil
 }

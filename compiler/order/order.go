@@ -36,6 +36,9 @@ type Object struct {
 	Name      string
 	// JSON is the object encoded as JSON.
 	JSON []byte
+	// Checked: the object was validated against the pinned schema of its
+	// kind where it was generated.
+	Checked bool
 }
 
 // ID is the object's group|kind|namespace|name, the last sort key.
@@ -61,9 +64,10 @@ func (o *Object) String() string {
 
 // Objects reads the phases, the kind ranks and the objects of a profile's
 // output, adds the objects of extra (JSON documents by phase name, which
-// the compiler evaluated route by route), and returns the phases and all
-// the objects in apply order.
-func Objects(out cue.Value, extra map[string][]json.RawMessage) ([]Phase, []*Object, error) {
+// the compiler evaluated route by route; Checked says whether they were
+// validated there), and returns the phases and all the objects in apply
+// order.
+func Objects(out cue.Value, extra map[string][]json.RawMessage, extraChecked bool) ([]Phase, []*Object, error) {
 	var phases []Phase
 	if err := out.LookupPath(cue.ParsePath("phases")).Decode(&phases); err != nil {
 		return nil, nil, fmt.Errorf("reading phases: %w", err)
@@ -99,6 +103,7 @@ func Objects(out cue.Value, extra map[string][]json.RawMessage) ([]Phase, []*Obj
 			if err != nil {
 				return nil, nil, fmt.Errorf("phase %s: %w", p.Name, err)
 			}
+			o.Checked = extraChecked
 			inPhase = append(inPhase, o)
 		}
 		sortPhase(inPhase, rank)

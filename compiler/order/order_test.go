@@ -27,7 +27,7 @@ objects: {
 // last), then group|kind|namespace|name.
 func TestOrder(t *testing.T) {
 	v := cuecontext.New().CompileString(out)
-	phases, objs, err := Objects(v, nil)
+	phases, objs, err := Objects(v, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ phases: [{name: "a", wave: 0, file: "f"}]
 kindRank: []
 objects: a: [{apiVersion: "v1", kind: "Namespace", metadata: name: "n"}, {apiVersion: "v1", kind: "Namespace", metadata: name: "n"}]
 `)
-	if _, _, err := Objects(v, nil); err == nil || !strings.Contains(err.Error(), "two objects named Namespace n") {
+	if _, _, err := Objects(v, nil, false); err == nil || !strings.Contains(err.Error(), "two objects named Namespace n") {
 		t.Errorf("got %v, want a duplicate error", err)
 	}
 }
@@ -63,13 +63,17 @@ func TestExtraObjectsJoinTheOrder(t *testing.T) {
 		"b": {json.RawMessage(`{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"r0","namespace":"b"}}`)},
 		"a": {json.RawMessage(`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"m"}}`)},
 	}
-	_, objs, err := Objects(v, extra)
+	_, objs, err := Objects(v, extra, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, o := range objs {
 		got = append(got, o.Phase.Name+":"+o.String())
+		// the extra objects were checked where they were generated
+		if fromExtra := o.Name == "r0" || o.Name == "m"; o.Checked != fromExtra {
+			t.Errorf("%s: checked %v, want %v", o, o.Checked, fromExtra)
+		}
 	}
 	want := "a:Namespace m,a:Namespace n,b:Gateway z/g,b:HTTPRoute a/r9,b:HTTPRoute b/r0,b:HTTPRoute b/r1,b:HTTPRoute b/r2,b:Unranked z"
 	if strings.Join(got, ",") != want {

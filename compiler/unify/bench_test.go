@@ -61,7 +61,7 @@ func BenchmarkUnify(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				g, err := s.generateJSON(context.Background(), j, nil)
+				g, err := s.generateJSON(context.Background(), j, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}

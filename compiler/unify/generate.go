@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/order"
+	"egmc.dev/egmc/compiler/validate"
 )
 
 // An intent is evaluated route by route, so that time and memory grow
@@ -93,7 +95,7 @@ type routeResult struct {
 // generateJSON evaluates an intent given as JSON (the user's concrete
 // value) route by route. It returns errUnresolved when the intent or a
 // route does not resolve against the schema.
-func (s *Schema) generateJSON(ctx context.Context, intent []byte, c *cache.Cache) (*generated, error) {
+func (s *Schema) generateJSON(ctx context.Context, intent []byte, opts Options) (*generated, error) {
 	rest, routes, err := splitRoutes(intent)
 	if err != nil {
 		return nil, errUnresolved
@@ -128,9 +130,10 @@ func (s *Schema) generateJSON(ctx context.Context, intent []byte, c *cache.Cache
 	if err != nil {
 		return nil, diag.Internalf("profile %s: the model: %v", name, err)
 	}
-	g := &gen{s: s, profile: name, p: p, env: env, envData: data, intent: resolved, routeGen: p.LookupPath(routeGenPath)}
-	if id := cache.BuildID(); c != nil && id != "" {
-		g.cache, g.keyBase = c, [][]byte{[]byte(id), []byte(name), rest}
+	g := &gen{s: s, profile: name, p: p, env: env, envData: data, intent: resolved, routeGen: p.LookupPath(routeGenPath), check: opts.Check}
+	if id := cache.BuildID(); opts.Cache != nil && id != "" {
+		// a checked result is not an unchecked one: the flag is an input.
+		g.cache, g.keyBase = opts.Cache, [][]byte{[]byte(id), []byte(strconv.FormatBool(opts.Check)), []byte(name), rest}
 	}
 	results := g.mapRoutes(ctx, routes)
 	if err := ctx.Err(); err != nil {
@@ -216,6 +219,8 @@ type gen struct {
 	// route and its index) and the route, or the reduce key and items.
 	cache   *cache.Cache
 	keyBase [][]byte
+	// check validates the objects of each route and reduce key.
+	check bool
 }
 
 // routeEntry is a route's result as the cache stores it.
@@ -318,7 +323,30 @@ func (g *gen) evalRoute(i int, raw json.RawMessage) routeResult {
 	if err := read(v, &r.out); err != nil {
 		return routeResult{err: diag.Internalf("profile %s: route %d: %v", g.profile, i, err)}
 	}
+	if err := g.validate(r.out); err != nil {
+		return routeResult{err: err}
+	}
 	return r
+}
+
+// validate validates a generator's objects when the compile checks them,
+// in phase and generation order.
+func (g *gen) validate(out output) error {
+	if !g.check {
+		return nil
+	}
+	for _, phase := range slices.Sorted(maps.Keys(out.Objects)) {
+		for _, j := range out.Objects[phase] {
+			o, err := order.FromJSON(order.Phase{Name: phase}, j)
+			if err != nil {
+				return diag.Internalf("profile %s: phase %s: %v", g.profile, phase, err)
+			}
+			if err := validate.Generated(g.profile, o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // read encodes the objects, groups and notes of a generator's value.
@@ -363,7 +391,7 @@ func (g *gen) assemble(results []routeResult) (*Result, error) {
 	if err := out.LookupPath(objectsPath).Validate(cue.Concrete(true)); err != nil {
 		return nil, diag.Internalf("profile %s: %s", g.profile, cueerrors.Details(err, nil))
 	}
-	phases, objs, err := order.Objects(out, c.objects)
+	phases, objs, err := order.Objects(out, c.objects, g.check)
 	if err != nil {
 		return nil, diag.Internalf("profile %s: %v", g.profile, err)
 	}
@@ -482,6 +510,9 @@ func (g *gen) reduceKey(kind, key string, items []json.RawMessage, out *output) 
 	v := fill(def, envPath, g.envData, keyPath, key, itemsPath, compileJSON(def.Context(), list))
 	if err := read(v, out); err != nil {
 		return diag.Internalf("profile %s: %s %s: %v", g.profile, kind, key, err)
+	}
+	if err := g.validate(*out); err != nil {
+		return err
 	}
 	g.store(k, out)
 	return nil

@@ -44,13 +44,24 @@ var (
 	modelPath = cue.ParsePath("model")
 )
 
+// Options say how Unify evaluates a valid intent.
+type Options struct {
+	// Cache, when not nil, holds the results of earlier evaluations: a
+	// route or a reduce key evaluated before with the same inputs is
+	// read from it instead of evaluated.
+	Cache *cache.Cache
+	// Check validates the objects of each route and reduce key against
+	// the pinned schemas of their kinds on the worker that generates them
+	// (order.Object.Checked), so that a cached result is a validated one.
+	// The profile's global objects are left to the caller.
+	Check bool
+}
+
 // Unify resolves the intent against the schema, runs the schema's checks
 // and evaluates the selected profile. A user mistake is returned as a
 // diag.List; a fault in egmc's own CUE as a *diag.Internal. When ctx is
-// done, it stops between routes with ctx's error. With a cache (nil for
-// none), a route or a reduce key evaluated before with the same inputs is
-// read from it instead of evaluated.
-func (s *Schema) Unify(ctx context.Context, in *load.Intent, c *cache.Cache) (*Result, error) {
+// done, it stops between routes with ctx's error.
+func (s *Schema) Unify(ctx context.Context, in *load.Intent, opts Options) (*Result, error) {
 	user := cuecontext.New().BuildFile(in.File)
 	loc := &locator{file: in.File, user: user}
 	if err := user.Err(); err != nil {
@@ -63,7 +74,7 @@ func (s *Schema) Unify(ctx context.Context, in *load.Intent, c *cache.Cache) (*R
 		return nil, loc.diagnostics(loc.findings(err), s.intent)
 	}
 	if j, err := user.MarshalJSON(); err == nil {
-		g, err := s.generateJSON(ctx, j, c)
+		g, err := s.generateJSON(ctx, j, opts)
 		if err != errUnresolved {
 			return s.finish(g, err, loc)
 		}
@@ -85,7 +96,7 @@ func (s *Schema) Unify(ctx context.Context, in *load.Intent, c *cache.Cache) (*R
 	if err != nil {
 		return nil, diag.Internalf("encoding the resolved intent: %v", err)
 	}
-	g, err := s.generateJSON(ctx, j, c)
+	g, err := s.generateJSON(ctx, j, opts)
 	if err == errUnresolved {
 		return nil, diag.Internalf("the resolved intent does not resolve route by route")
 	}

@@ -44,7 +44,7 @@ spec: {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Unify(context.Background(), in, nil)
+	res, err := s.Unify(context.Background(), in, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ spec: {` + spec + `, routes: [{name: "a", hostnames: ["a.example.com"], backend:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Unify(context.Background(), in, nil); err != nil {
+		if _, err := s.Unify(context.Background(), in, Options{}); err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
 		for path, w := range want {

@@ -12,6 +12,7 @@
 package validate
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,9 @@ import (
 	"k8s.io/kube-openapi/pkg/validation/spec"
 	"k8s.io/kube-openapi/pkg/validation/strfmt"
 	kvalidate "k8s.io/kube-openapi/pkg/validation/validate"
+
+	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/order"
 )
 
 //go:generate go run -C ../../tools/crdschemas . -out ../../compiler/validate/schemas
@@ -155,4 +159,28 @@ func kindOf(apiVersion, kind string) (*kindSchema, error) {
 	k := &kindSchema{schema: s, validator: kvalidate.NewSchemaValidator(s, nil, "", strfmt.Default)}
 	kinds[key] = k
 	return k, nil
+}
+
+// Generated validates one object a profile generated. An invalid object
+// is egmc's fault: an internal error naming the profile, the object and
+// the fields.
+func Generated(profile string, o *order.Object) error {
+	var obj map[string]any
+	d := json.NewDecoder(bytes.NewReader(o.JSON))
+	d.UseNumber()
+	if err := d.Decode(&obj); err != nil {
+		return diag.Internalf("profile %s: decoding %s: %v", profile, o, err)
+	}
+	errs, err := Object(o.APIVersion(), o.Kind, obj)
+	if err != nil {
+		return diag.Internalf("profile %s: %s: %v", profile, o, err)
+	}
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.String()
+		}
+		return diag.Internalf("profile %s generated an invalid %s %s: %s", profile, o.APIVersion(), o, strings.Join(msgs, "; "))
+	}
+	return nil
 }
