@@ -17,6 +17,7 @@ package cache
 import (
 	"bytes"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -240,10 +241,12 @@ func (c *Cache) Trim() error {
 }
 
 // BuildID identifies the running egmc build for cache keys: the VCS
-// revision it was built from when the tree was clean, else the SHA-256 of
-// the executable (a development build, whose revision does not say what
-// it contains). An empty ID means the build cannot be identified, and a
-// caller must not cache.
+// revision it was built from when the tree was clean; else the Go build
+// ID the linker wrote into the executable (a hash of its content), read
+// from its ELF note; else the SHA-256 of the executable. A development
+// build's revision does not say what it contains, so it is never the key
+// of one. An empty ID means the build cannot be identified, and a caller
+// must not cache.
 var BuildID = sync.OnceValue(func() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		var rev string
@@ -264,6 +267,9 @@ var BuildID = sync.OnceValue(func() string {
 	if err != nil {
 		return ""
 	}
+	if id := goBuildID(exe); id != "" {
+		return "go:" + id
+	}
 	f, err := os.Open(exe)
 	if err != nil {
 		return ""
@@ -275,3 +281,28 @@ var BuildID = sync.OnceValue(func() string {
 	}
 	return fmt.Sprintf("exe:%x", h.Sum(nil))
 })
+
+// goBuildID reads the Go build ID of an ELF executable from its
+// .note.go.buildid section (a note of type 4 named "Go"), or returns "".
+func goBuildID(exe string) string {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sec := f.Section(".note.go.buildid")
+	if sec == nil {
+		return ""
+	}
+	data, err := sec.Data()
+	if err != nil || len(data) < 16 {
+		return ""
+	}
+	order := f.ByteOrder
+	nameSize, descSize, typ := order.Uint32(data), order.Uint32(data[4:]), order.Uint32(data[8:])
+	name := (nameSize + 3) &^ 3
+	if typ != 4 || nameSize != 4 || string(data[12:14]) != "Go" || uint64(12+name)+uint64(descSize) > uint64(len(data)) {
+		return ""
+	}
+	return string(data[12+name : 12+name+descSize])
+}

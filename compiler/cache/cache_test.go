@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,5 +141,21 @@ func TestDefault(t *testing.T) {
 func TestBuildID(t *testing.T) {
 	if BuildID() == "" {
 		t.Error("the test binary has no build ID")
+	}
+}
+
+// TestGoBuildID reads the test binary's Go build ID as go tool buildid
+// prints it.
+func TestGoBuildID(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "tool", "buildid", exe).Output()
+	if err != nil {
+		t.Fatalf("go tool buildid: %v", err)
+	}
+	if got, want := goBuildID(exe), strings.TrimSpace(string(out)); got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
