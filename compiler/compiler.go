@@ -3,7 +3,7 @@
 //
 // A Compiler (New) is the one front door: egmc build, lint, diff, explain
 // and the Argo CD plugin call its Compile with Options that say which
-// outputs they need; what is not asked for is not evaluated. It owns the
+// outputs they need; what is not asked for is not read. It owns the
 // embedded schema and profiles, compiled on first use.
 //
 // The data flows through these stages, each but check a small package:
@@ -19,10 +19,14 @@
 //	       objects encoded as JSON at once), its #Reduce per group key,
 //	       and its global part with the routes' #Facts. The profile
 //	       decides every object, values file and runbook step in CUE.
+//	       A route or reduce key evaluated before, with the same inputs
+//	       and egmc build, is read from the Compiler's cache
+//	       (compiler/cache) instead, already validated.
 //	order  sorts all the objects by the documented rule (phase, kind
 //	       rank, group|kind|namespace|name).
-//	check  (this package) validates each object against the pinned CRD
-//	       schema of its kind, one worker per CPU (not for lint).
+//	check  validates each object against the pinned CRD schema of its
+//	       kind (not for lint): unify's workers validate the objects of
+//	       the routes and reduce keys, this package the rest.
 //	emit   prints the objects as one YAML stream, or writes an output
 //	       directory atomically; the values, runbook and explanation are
 //	       read from the profile's global part only when asked for.
@@ -110,7 +114,9 @@ func New(opts ...Option) *Compiler {
 }
 
 // Options say what a compile produces besides the ordered objects and the
-// warnings. What is not asked for is not evaluated.
+// warnings. What is not asked for is not read from the profile's global
+// part, nor encoded; CUE still evaluates that part whole (FillPath
+// finalizes every field of a value: docs/performance.md).
 type Options struct {
 	// Files: the Helm values files and RUNBOOK.md, for an output
 	// directory (Result.Files, Result.WriteDir).

@@ -73,9 +73,9 @@ spec:
 	}
 }
 
-// TestOnlyWhatIsAsked: a compile evaluates the output directory's files
-// and the explanation only when asked, and refuses to write a directory
-// it did not compile the files of.
+// TestOnlyWhatIsAsked: a compile reads the output directory's files and
+// the explanation only when asked, and refuses to write a directory it
+// did not read the files of.
 func TestOnlyWhatIsAsked(t *testing.T) {
 	src, err := os.ReadFile("../examples/teg-istio-sidecar-httpbin/intent.yaml")
 	if err != nil {

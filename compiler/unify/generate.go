@@ -43,6 +43,11 @@ import (
 //
 // A route or an intent that does not resolve sends the compiler back to
 // resolving the whole intent with the user's positions, for the messages.
+//
+// With a cache (Options.Cache), the map and reduce steps read the result
+// of a route or a reduce key evaluated before from it, keyed by every
+// input of that evaluation, and store what they evaluate; with
+// Options.Check, the objects they store are validated ones.
 
 var (
 	envDefPath    = cue.ParsePath("#Env")
@@ -386,8 +391,10 @@ func (g *gen) assemble(results []routeResult) (*Result, error) {
 		return nil, err
 	}
 	out := g.p.FillPath(modelPath, g.env).FillPath(modelPath, facts).LookupPath(outPath)
-	// only the objects: the values, the runbook and the explanation are
-	// evaluated when the compiler reads them, if it is asked to.
+	// only the objects must be concrete here: the values, the runbook and
+	// the explanation are checked when the compiler reads them, if it is
+	// asked to. (FillPath has evaluated them all the same: every field
+	// of the package value is finalized; docs/performance.md.)
 	if err := out.LookupPath(objectsPath).Validate(cue.Concrete(true)); err != nil {
 		return nil, diag.Internalf("profile %s: %s", g.profile, cueerrors.Details(err, nil))
 	}
