@@ -166,7 +166,7 @@ func (c *Compiler) Compile(ctx context.Context, in *load.Intent, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.Unify(ctx, in, unify.Options{Cache: c.cache, Check: !opts.Lint})
+	u, err := s.Unify(ctx, in, unify.Options{Cache: c.cache, Check: !opts.Lint, Runbook: opts.Files})
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,7 @@ var (
 	envPath       = cue.ParsePath("env")
 	routePath     = cue.ParsePath("route")
 	indexPath     = cue.ParsePath("index")
+	runbookPath   = cue.ParsePath("runbook")
 	keyPath       = cue.ParsePath("key")
 	itemsPath     = cue.ParsePath("items")
 	objectsPath   = cue.ParsePath("objects")
@@ -135,10 +136,12 @@ func (s *Schema) generateJSON(ctx context.Context, intent []byte, opts Options) 
 	if err != nil {
 		return nil, diag.Internalf("profile %s: the model: %v", name, err)
 	}
-	g := &gen{s: s, profile: name, p: p, env: env, envData: data, intent: resolved, routeGen: p.LookupPath(routeGenPath), check: opts.Check}
+	g := &gen{s: s, profile: name, p: p, env: env, envData: data, intent: resolved, routeGen: p.LookupPath(routeGenPath), check: opts.Check, runbook: opts.Runbook}
 	if id := cache.BuildID(); opts.Cache != nil && id != "" {
-		// a checked result is not an unchecked one: the flag is an input.
-		g.cache, g.keyBase = opts.Cache, [][]byte{[]byte(id), []byte(strconv.FormatBool(opts.Check)), []byte(name), rest}
+		// a checked result is not an unchecked one, nor one with the
+		// runbook's notes one without: the flags are inputs.
+		flags := fmt.Sprintf("check=%t runbook=%t", opts.Check, opts.Runbook)
+		g.cache, g.keyBase = opts.Cache, [][]byte{[]byte(id), []byte(flags), []byte(name), rest}
 	}
 	results := g.mapRoutes(ctx, routes)
 	if err := ctx.Err(); err != nil {
@@ -226,6 +229,8 @@ type gen struct {
 	keyBase [][]byte
 	// check validates the objects of each route and reduce key.
 	check bool
+	// runbook asks the route generators for the runbook's notes.
+	runbook bool
 }
 
 // routeEntry is a route's result as the cache stores it.
@@ -324,7 +329,7 @@ func (g *gen) evalRoute(i int, raw json.RawMessage) routeResult {
 		return routeResult{err: diag.Internalf("claim of route %d: %v", i, err)}
 	}
 	r.claim = claim
-	v := fill(g.routeGen, envPath, g.envData, routePath, route, indexPath, i)
+	v := fill(g.routeGen, envPath, g.envData, routePath, route, indexPath, i, runbookPath, g.runbook)
 	if err := read(v, &r.out); err != nil {
 		return routeResult{err: diag.Internalf("profile %s: route %d: %v", g.profile, i, err)}
 	}

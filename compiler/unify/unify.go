@@ -55,6 +55,11 @@ type Options struct {
 	// (order.Object.Checked), so that a cached result is a validated one.
 	// The profile's global objects are left to the caller.
 	Check bool
+	// Runbook: the caller reads the runbook, so the route generators
+	// give the notes only it reads (#RouteGen's runbook). Without it
+	// the runbook is still evaluated (it is part of the profile's global
+	// value) but lacks them, and must not be read.
+	Runbook bool
 }
 
 // Unify resolves the intent against the schema, runs the schema's checks
