@@ -21,13 +21,15 @@ const gcPercent = 400
 // at about 460 MiB, for more collector time.
 const memoryLimit = 256 << 20
 
-// tuneGC sets gcPercent and memoryLimit, unless the user set GOGC or
-// GOMEMLIMIT, which then rule as the Go runtime documents (a sidecar with
-// a memory limit below egmc's default sets GOMEMLIMIT below it).
+// tuneGC sets gcPercent unless the user set GOGC, and memoryLimit unless
+// the user set GOMEMLIMIT: each setting of the user's rules as the Go
+// runtime documents, and the other keeps egmc's default (a sidecar with
+// less memory sets GOMEMLIMIT below its limit and keeps GOGC=400).
 func tuneGC() {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
 	}
-	debug.SetGCPercent(gcPercent)
-	debug.SetMemoryLimit(memoryLimit)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 }

@@ -15,8 +15,9 @@ func TestTuneGC(t *testing.T) {
 		limit            int64
 	}{
 		{"", "", gcPercent, memoryLimit},
-		{"50", "", 100, math.MaxInt64},
-		{"", "1GiB", 100, math.MaxInt64},
+		{"50", "", 100, memoryLimit},
+		{"", "1GiB", gcPercent, math.MaxInt64},
+		{"off", "1GiB", 100, math.MaxInt64},
 	} {
 		t.Setenv("GOGC", tc.gogc)
 		t.Setenv("GOMEMLIMIT", tc.gomemlimit)
