@@ -1,8 +1,6 @@
 package compiler_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -14,45 +12,6 @@ import (
 	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/internal/intentgen"
 )
-
-// render is everything a compile gives, as one text: the stream, the
-// output directory's files, the explanation and the warnings, or the
-// error.
-func render(t *testing.T, c *compiler.Compiler, name string, src []byte) string {
-	t.Helper()
-	res, err := c.CompileBytes(context.Background(), name, src, everything)
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	var b bytes.Buffer
-	b.WriteString(stream(t, c, name, src))
-	files, err := res.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		fmt.Fprintf(&b, "--- %s\n%s", f.Name, f.Data)
-	}
-	b.Write(res.Explain.Text())
-	b.WriteString(res.Warnings.Error())
-	return b.String()
-}
-
-// stream is what a build to stdout gives (no runbook, so the route
-// generators leave out its notes, under keys of their own): the stream
-// and the warnings, or the error.
-func stream(t *testing.T, c *compiler.Compiler, name string, src []byte) string {
-	t.Helper()
-	res, err := c.CompileBytes(context.Background(), name, src, compiler.Options{})
-	if err != nil {
-		return "error: " + err.Error()
-	}
-	s, err := res.Stream()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(s) + res.Warnings.Error()
-}
 
 // cacheInputs are the examples and 24 generated intents (every profile
 // and route feature, some refused by the rules).
@@ -76,9 +35,6 @@ func cacheInputs(t *testing.T) map[string][]byte {
 // bytes (or the same error) as without one; the warm compile evaluates
 // nothing the cache holds (no miss).
 func TestCacheColdAndWarmAreIdentical(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles about 35 intents four times")
-	}
 	dir := t.TempDir()
 	store, err := cache.Open(dir, 0)
 	if err != nil {

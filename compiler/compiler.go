@@ -233,7 +233,7 @@ func check(profile string, objs []*order.Object) error {
 		wg.Go(func() {
 			for i := w; i < len(objs); i += workers {
 				if !objs[i].Checked {
-					errs[i] = validate.Generated(profile, objs[i])
+					errs[i] = validate.Generated(profile, objs[i].JSON)
 				}
 			}
 		})

@@ -87,27 +87,7 @@ func TestDeterministicProcesses(t *testing.T) {
 // same error, each time: the map and reduce steps must not depend on
 // which worker evaluates what.
 func TestRandomIntentsAnyWorkerCount(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles 24 intents of up to 48 routes twice")
-	}
-	build := func(src []byte) string {
-		res, err := compileBytes("intent.yaml", src)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		var b bytes.Buffer
-		s, err := res.Stream()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.Write(s)
-		b.Write(res.Runbook.Markdown())
-		b.Write(res.Explain.Text())
-		for _, w := range res.Warnings {
-			b.WriteString(w.String())
-		}
-		return b.String()
-	}
+	build := func(src []byte) string { return render(t, testCompiler, "intent.yaml", src) }
 	prev := runtime.GOMAXPROCS(2)
 	defer runtime.GOMAXPROCS(prev)
 	var built int

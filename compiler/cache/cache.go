@@ -10,8 +10,9 @@
 // place, so a reader never sees half an entry. Each entry carries the
 // SHA-256 of its data, checked on every read: a corrupt or truncated
 // entry is a miss (and is removed), never a result. The cache is bounded:
-// when it grows past its size limit, the least recently used entries are
-// removed.
+// when it has grown past its size limit, the least recently used entries
+// are removed (checked at most once an hour, by the first process that
+// writes).
 package cache
 
 import (
@@ -142,10 +143,15 @@ func (c *Cache) touch(p string) {
 	}
 }
 
+// trimEvery is how often, at most, a process walks the cache to trim it:
+// a walk costs a stat per entry, too much for every build.
+const trimEvery = time.Hour
+
 // Put stores data under k atomically. The first Put of a process trims
-// the cache when it has outgrown its bound.
+// the cache when no process has trimmed it for trimEvery (so the cache
+// can outgrow its bound by what an hour of builds writes).
 func (c *Cache) Put(k Key, data []byte) error {
-	c.trimOnce.Do(func() { c.Trim() })
+	c.trimOnce.Do(c.maybeTrim)
 	p := c.path(k)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
@@ -165,6 +171,19 @@ func (c *Cache) Put(k Key, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// maybeTrim trims the cache when its trim stamp (the file trim.txt) is
+// older than trimEvery or missing, and renews the stamp.
+func (c *Cache) maybeTrim() {
+	stamp := filepath.Join(c.dir, "trim.txt")
+	if fi, err := os.Stat(stamp); err == nil && time.Since(fi.ModTime()) < trimEvery {
+		return
+	}
+	if err := os.WriteFile(stamp, nil, 0o644); err != nil {
+		return
+	}
+	c.Trim()
 }
 
 // encode is an entry's file: the magic line, the hex SHA-256 of data and
@@ -213,6 +232,9 @@ func (c *Cache) Trim() error {
 		fi, err := d.Info()
 		if err != nil {
 			return nil // removed meanwhile
+		}
+		if p == filepath.Join(c.dir, "trim.txt") {
+			return nil
 		}
 		if filepath.Base(p)[0] == '.' && time.Since(fi.ModTime()) > time.Hour {
 			os.Remove(p) // an interrupted write's temporary file

@@ -159,3 +159,45 @@ func TestGoBuildID(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestTrimAtMostHourly: a process trims on its first Put only when no
+// trim ran within trimEvery; the stamp survives the trim.
+func TestTrimAtMostHourly(t *testing.T) {
+	dir := t.TempDir()
+	// fill puts n entries of 1000 bytes from a fresh process's Cache.
+	fill := func(n int) {
+		c, err := Open(dir, 2000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if err := c.Put(NewKey([]byte{byte(i)}), bytes.Repeat([]byte("x"), 1000)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	size := func() (n int64) {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				fi, _ := d.Info()
+				n += fi.Size()
+			}
+			return nil
+		})
+		return n
+	}
+	fill(10) // trims the empty cache, stamps it, then writes 10 KB
+	fill(1)  // stamped a moment ago: no trim
+	if n := size(); n < 10000 {
+		t.Fatalf("%d bytes: trimmed although a trim ran within the hour", n)
+	}
+	old := time.Now().Add(-2 * trimEvery)
+	os.Chtimes(filepath.Join(dir, "trim.txt"), old, old)
+	fill(1) // trims to three quarters of 2000 bytes, then writes one entry
+	if n := size(); n > 1500+1100 {
+		t.Errorf("%d bytes after a stale stamp, want at most the trimmed 1500 and one entry", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "trim.txt")); err != nil {
+		t.Errorf("the trim removed its stamp: %v", err)
+	}
+}

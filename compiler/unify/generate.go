@@ -89,12 +89,11 @@ type output struct {
 	Notes   map[string][]string                   `json:"notes"`
 }
 
-// routeResult is what the map step keeps of one route.
+// routeResult is what the map step keeps of one route: its entry (what
+// the cache stores), or that it does not resolve, or an internal error.
 type routeResult struct {
+	routeEntry
 	unresolved bool
-	problems   []Problem
-	claim      json.RawMessage
-	out        output
 	err        error
 }
 
@@ -155,8 +154,8 @@ func (s *Schema) generateJSON(ctx context.Context, intent []byte, opts Options) 
 		if r.err != nil {
 			return nil, r.err
 		}
-		problems = append(problems, r.problems...)
-		claims[i] = r.claim
+		problems = append(problems, r.Problems...)
+		claims[i] = r.Claim
 	}
 	cross, err := s.crossProblems(claims)
 	if err != nil {
@@ -233,7 +232,8 @@ type gen struct {
 	runbook bool
 }
 
-// routeEntry is a route's result as the cache stores it.
+// routeEntry is a route's problems, claim and generated output, as the
+// cache stores them.
 type routeEntry struct {
 	Problems []Problem       `json:"problems"`
 	Claim    json.RawMessage `json:"claim"`
@@ -303,11 +303,11 @@ func (g *gen) route(i int, raw json.RawMessage) routeResult {
 	key := g.cacheKey("route", []byte(strconv.Itoa(i)), raw)
 	var e routeEntry
 	if g.cached(key, &e) {
-		return routeResult{problems: e.Problems, claim: e.Claim, out: e.Out}
+		return routeResult{routeEntry: e}
 	}
 	r := g.evalRoute(i, raw)
 	if !r.unresolved && r.err == nil {
-		g.store(key, routeEntry{Problems: r.problems, Claim: r.claim, Out: r.out})
+		g.store(key, r.routeEntry)
 	}
 	return r
 }
@@ -321,19 +321,19 @@ func (g *gen) evalRoute(i int, raw json.RawMessage) routeResult {
 	}
 	var r routeResult
 	checks := fill(g.s.routeChecks, intentPath, g.intent, routePath, route, indexPath, i)
-	if err := decodeProblems(checks, &r.problems); err != nil {
+	if err := decodeProblems(checks, &r.Problems); err != nil {
 		return routeResult{err: diag.Internalf("schema checks of route %d: %v", i, err)}
 	}
 	claim, err := fill(g.s.claim, routePath, route, indexPath, i).LookupPath(outPath).MarshalJSON()
 	if err != nil {
 		return routeResult{err: diag.Internalf("claim of route %d: %v", i, err)}
 	}
-	r.claim = claim
+	r.Claim = claim
 	v := fill(g.routeGen, envPath, g.envData, routePath, route, indexPath, i, runbookPath, g.runbook)
-	if err := read(v, &r.out); err != nil {
+	if err := read(v, &r.Out); err != nil {
 		return routeResult{err: diag.Internalf("profile %s: route %d: %v", g.profile, i, err)}
 	}
-	if err := g.validate(r.out); err != nil {
+	if err := g.validate(r.Out); err != nil {
 		return routeResult{err: err}
 	}
 	return r
@@ -347,11 +347,7 @@ func (g *gen) validate(out output) error {
 	}
 	for _, phase := range slices.Sorted(maps.Keys(out.Objects)) {
 		for _, j := range out.Objects[phase] {
-			o, err := order.FromJSON(order.Phase{Name: phase}, j)
-			if err != nil {
-				return diag.Internalf("profile %s: phase %s: %v", g.profile, phase, err)
-			}
-			if err := validate.Generated(g.profile, o); err != nil {
+			if err := validate.Generated(g.profile, j); err != nil {
 				return err
 			}
 		}
@@ -385,7 +381,7 @@ func read(v cue.Value, out *output) error {
 func (g *gen) assemble(results []routeResult) (*Result, error) {
 	c := newCollection()
 	for _, r := range results {
-		c.add(r.out)
+		c.add(r.Out)
 	}
 	reduced, err := g.reduce(c)
 	if err != nil {

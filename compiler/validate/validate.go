@@ -25,7 +25,6 @@ import (
 	kvalidate "k8s.io/kube-openapi/pkg/validation/validate"
 
 	"egmc.dev/egmc/compiler/diag"
-	"egmc.dev/egmc/compiler/order"
 )
 
 //go:generate go run -C ../../tools/crdschemas . -out ../../compiler/validate/schemas
@@ -161,26 +160,40 @@ func kindOf(apiVersion, kind string) (*kindSchema, error) {
 	return k, nil
 }
 
-// Generated validates one object a profile generated. An invalid object
-// is egmc's fault: an internal error naming the profile, the object and
-// the fields.
-func Generated(profile string, o *order.Object) error {
+// Generated validates one object a profile generated, given as JSON. An
+// invalid object is egmc's fault: an internal error naming the profile,
+// the object and the fields.
+func Generated(profile string, j []byte) error {
 	var obj map[string]any
-	d := json.NewDecoder(bytes.NewReader(o.JSON))
+	d := json.NewDecoder(bytes.NewReader(j))
 	d.UseNumber()
 	if err := d.Decode(&obj); err != nil {
-		return diag.Internalf("profile %s: decoding %s: %v", profile, o, err)
+		return diag.Internalf("profile %s: decoding an object: %v", profile, err)
 	}
-	errs, err := Object(o.APIVersion(), o.Kind, obj)
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	errs, err := Object(apiVersion, kind, obj)
 	if err != nil {
-		return diag.Internalf("profile %s: %s: %v", profile, o, err)
+		return diag.Internalf("profile %s: %s: %v", profile, describe(obj), err)
 	}
 	if len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {
 			msgs[i] = e.String()
 		}
-		return diag.Internalf("profile %s generated an invalid %s %s: %s", profile, o.APIVersion(), o, strings.Join(msgs, "; "))
+		return diag.Internalf("profile %s generated an invalid %s %s: %s", profile, apiVersion, describe(obj), strings.Join(msgs, "; "))
 	}
 	return nil
+}
+
+// describe names an object as order.Object.String does: its kind and
+// [namespace/]name.
+func describe(obj map[string]any) string {
+	kind, _ := obj["kind"].(string)
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	if ns, _ := meta["namespace"].(string); ns != "" {
+		name = ns + "/" + name
+	}
+	return kind + " " + name
 }

@@ -52,6 +52,24 @@ func TestObject(t *testing.T) {
 	}
 }
 
+// TestGenerated: an invalid generated object is an internal error that
+// names the profile, the object and the field; a valid one passes.
+func TestGenerated(t *testing.T) {
+	if err := Generated("p", []byte(sprintf(route, "PathPrefix", "8000", ""))); err != nil {
+		t.Errorf("valid route: %v", err)
+	}
+	for name, c := range map[string]struct{ obj, want string }{
+		"invalid":      {sprintf(route, "Prefix", "8000", ""), "internal error (please report it at the egmc issue tracker): profile p generated an invalid gateway.networking.k8s.io/v1 HTTPRoute n/r: spec.rules[0].matches[0].path.type"},
+		"not JSON":     {"{", "profile p: decoding an object"},
+		"unknown kind": {`{"apiVersion": "v9", "kind": "Widget", "metadata": {"name": "x"}}`, "profile p: Widget x: no schema for v9 Widget"},
+	} {
+		err := Generated("p", []byte(c.obj))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want it to hold %q", name, err, c.want)
+		}
+	}
+}
+
 func TestUnknownKindIsRefused(t *testing.T) {
 	if _, err := Object("example.com/v1", "Widget", map[string]any{}); err == nil || !strings.Contains(err.Error(), "no schema for example.com/v1 Widget") {
 		t.Errorf("got %v", err)
