@@ -48,7 +48,7 @@ check: fmt vet test race fuzz check-golden check-generate
 
 ## race: the concurrent parts (lint's workers, the shared schema, the parallel object check) under the race detector
 race:
-	$(GO) test -race -count=1 ./compiler/ ./compiler/lint/ ./compiler/unify/
+	$(GO) test -race -count=1 ./compiler/ ./compiler/lint/ ./compiler/module/ ./compiler/generate/ ./compiler/unify/
 
 FUZZTIME ?= 20s
 
@@ -72,7 +72,7 @@ identity:
 bench-smoke:
 	$(GO) test -run '^$$' -bench 'Minimal|Floor|Build/^routes=10$$' -benchtime 1x -count 1 ./bench/
 	$(GO) test -run '^$$' -bench 'Compile/^routes=10$$/' -benchtime 1x -count 1 ./compiler/
-	$(GO) test -run '^$$' -bench 'CompileSchema|Unify/^routes=10$$/' -benchtime 1x -count 1 ./compiler/unify/
+	$(GO) test -run '^$$' -bench 'CompileSchema|ResolveWhole/^routes=10$$|Generate/^routes=10$$' -benchtime 1x -count 1 ./compiler/module/ ./compiler/unify/ ./compiler/generate/
 
 .PHONY: conformance
 

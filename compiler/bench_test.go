@@ -8,14 +8,17 @@ import (
 	"egmc.dev/egmc/bench"
 	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/emit"
+	"egmc.dev/egmc/compiler/generate"
 	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/module"
 	"egmc.dev/egmc/compiler/unify"
 )
 
 // BenchmarkCompile is the whole in-process compile (schema already
-// compiled), cold and with every route in the cache (warm), then each stage after unify on its own: check validates the
-// objects' JSON against the CRD schemas, emit writes the YAML stream.
-// compiler/unify splits unify further.
+// compiled), cold and with every route in the cache (warm), then each
+// stage after generate on its own: check validates the objects' JSON
+// against the CRD schemas, emit writes the YAML stream. The module,
+// unify and generate packages benchmark their own stages.
 func BenchmarkCompile(b *testing.B) {
 	c := New()
 	s, err := c.Schema()
@@ -29,7 +32,7 @@ func BenchmarkCompile(b *testing.B) {
 
 // compileStages runs the stage benchmarks of one intent; the setup runs
 // only when the benchmark filter selects the intent.
-func compileStages(b *testing.B, c *Compiler, s *unify.Schema, src []byte) {
+func compileStages(b *testing.B, c *Compiler, s *module.Schema, src []byte) {
 	ctx := context.Background()
 	b.Run("all", func(b *testing.B) { buildStreams(b, c, src) })
 	b.Run("warm", func(b *testing.B) {
@@ -56,7 +59,7 @@ func compileStages(b *testing.B, c *Compiler, s *unify.Schema, src []byte) {
 			}
 		}
 	})
-	u, err := s.Unify(ctx, in, unify.Options{})
+	u, err := unify.Unify(ctx, s, in, generate.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,28 +8,33 @@
 //
 // The data flows through these stages, each but check a small package:
 //
-//	load   reads the intent file (CUE or YAML) into CUE syntax that keeps
-//	       the user's positions, and refuses input that is not a hermetic
-//	       intent.
-//	unify  evaluates the intent route by route against the embedded
-//	       schema (schema/), which fills the defaults and rejects unknown
-//	       fields and bad values, and runs its checks; then the profile
-//	       the intent selects (profiles/<name>): its #Env of the intent
-//	       once, its #RouteGen per route on a few workers (each route's
-//	       objects encoded as JSON at once), its #Reduce per group key,
-//	       and its global part with the routes' #Facts. The profile
-//	       decides every object, values file and runbook step in CUE.
-//	       A route or reduce key evaluated before, with the same inputs
-//	       and egmc build, is read from the Compiler's cache
-//	       (compiler/cache) instead, already validated.
-//	order  sorts all the objects by the documented rule (phase, kind
-//	       rank, group|kind|namespace|name).
-//	check  validates each object against the pinned CRD schema of its
-//	       kind (not for lint): unify's workers validate the objects of
-//	       the routes and reduce keys, this package the rest.
-//	emit   prints the objects as one YAML stream, or writes an output
-//	       directory atomically; the values, runbook and explanation are
-//	       read from the profile's global part only when asked for.
+//	load      reads the intent file (CUE or YAML) into CUE syntax that
+//	          keeps the user's positions, and refuses input that is not a
+//	          hermetic intent.
+//	module    compiles the embedded CUE module once per Compiler: the
+//	          schema (schema/: #Intent, its checks, the rule catalogue)
+//	          and each profile (profiles/<name>) an intent selects.
+//	unify     resolves the intent against #Intent, which fills the
+//	          defaults and rejects unknown fields and bad values, and
+//	          places every problem of the schema's checks in the user's
+//	          file with the catalogue's severity.
+//	generate  evaluates the profile route by route: its #Env of the
+//	          intent once, its #RouteGen per route on a few workers (each
+//	          route's objects encoded as JSON at once), its #Reduce per
+//	          group key, and its global part with the routes' #Facts. The
+//	          profile decides every object, values file and runbook step
+//	          in CUE. A route or reduce key evaluated before, with the
+//	          same inputs and egmc build, is read from the Compiler's
+//	          cache (compiler/cache) instead, already validated.
+//	order     sorts all the objects by the documented rule (phase, kind
+//	          rank, group|kind|namespace|name).
+//	check     validates each object against the pinned CRD schema of its
+//	          kind (not for lint): generate's workers validate the
+//	          objects of the routes and reduce keys, this package the
+//	          rest.
+//	emit      prints the objects as one YAML stream, or writes an output
+//	          directory atomically; the values, runbook and explanation
+//	          are read from the profile's global part only when asked.
 //
 // User mistakes come back as a diag.List, each diagnostic at a position in
 // the user's file; faults in egmc's own CUE as a *diag.Internal. Go never
@@ -49,7 +54,9 @@ import (
 	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/emit"
+	"egmc.dev/egmc/compiler/generate"
 	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/module"
 	"egmc.dev/egmc/compiler/order"
 	"egmc.dev/egmc/compiler/unify"
 	"egmc.dev/egmc/compiler/validate"
@@ -90,7 +97,7 @@ type ValuesFile struct {
 // (no process-wide cache), and is safe for concurrent use: egmc lint
 // compiles its files on one Compiler from several goroutines.
 type Compiler struct {
-	embedded *unify.Embedded
+	embedded *module.Embedded
 	cache    *cache.Cache
 }
 
@@ -106,7 +113,7 @@ func WithCache(c *cache.Cache) Option {
 
 // New returns a Compiler; nothing is compiled until it is used.
 func New(opts ...Option) *Compiler {
-	c := &Compiler{embedded: unify.NewEmbedded()}
+	c := &Compiler{embedded: module.NewEmbedded()}
 	for _, o := range opts {
 		o(c)
 	}
@@ -131,7 +138,7 @@ type Options struct {
 }
 
 // Schema returns the compiled schema, compiling it on first use.
-func (c *Compiler) Schema() (*unify.Schema, error) {
+func (c *Compiler) Schema() (*module.Schema, error) {
 	s, err := c.embedded.Schema()
 	if err != nil {
 		return nil, &diag.Internal{Err: err}
@@ -166,7 +173,7 @@ func (c *Compiler) Compile(ctx context.Context, in *load.Intent, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.Unify(ctx, in, unify.Options{Cache: c.cache, Check: !opts.Lint, Runbook: opts.Files})
+	u, err := unify.Unify(ctx, s, in, generate.Options{Cache: c.cache, Check: !opts.Lint, Runbook: opts.Files})
 	if err != nil {
 		return nil, err
 	}

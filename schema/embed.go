@@ -4,7 +4,7 @@
 // intent format of spec/intent.md: the closed #Intent definition, every
 // default, and the cross-field checks (#Check) that a single field cannot
 // express. They are embedded into the binary and compiled once per process
-// by the compiler's unify stage.
+// by the compiler's module package.
 package schema
 
 import "embed"

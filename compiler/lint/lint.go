@@ -29,6 +29,7 @@ import (
 	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/module"
 	"egmc.dev/egmc/compiler/unify"
 	"egmc.dev/egmc/compiler/validate"
 )
@@ -259,7 +260,7 @@ func lintIntent(ctx context.Context, c *compiler.Compiler, in Input, labels map[
 }
 
 // checkManifests runs #ManifestCheck over every manifest object.
-func checkManifests(s *unify.Schema, docs []document, labels map[string]map[string]string) (diag.List, error) {
+func checkManifests(s *module.Schema, docs []document, labels map[string]map[string]string) (diag.List, error) {
 	if len(docs) == 0 {
 		return nil, nil
 	}
@@ -288,7 +289,7 @@ func checkManifests(s *unify.Schema, docs []document, labels map[string]map[stri
 	var l diag.List
 	for _, p := range problems {
 		d := docs[p.Object]
-		pos := unify.ExprPos(d.expr, unify.Selectors(p.Path)).Position()
+		pos := unify.ExprPos(d.expr, module.Selectors(p.Path)).Position()
 		if pos.Filename == "" {
 			pos.Filename, pos.Line, pos.Column = d.file, 1, 1
 		}

@@ -4,9 +4,9 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/ast"
 	cueerrors "cuelang.org/go/cue/errors"
-	"cuelang.org/go/cue/token"
+
+	"egmc.dev/egmc/compiler/module"
 )
 
 // CUE's Validate reports at most one error per struct: an error in one
@@ -34,34 +34,12 @@ func (l *locator) dropDerived(fs []finding, schema cue.Value) []finding {
 	for _, f := range fs {
 		if strings.HasPrefix(f.msg, "incomplete value") &&
 			!l.user.LookupPath(cue.MakePath(f.path...)).Exists() &&
-			hasDefault(schemaAt(schema, f.path)) {
+			module.HasDefault(schemaAt(schema, f.path)) {
 			continue
 		}
 		out = append(out, f)
 	}
 	return out
-}
-
-// hasDefault tells whether a schema field is written with a default
-// (a "*" disjunct).
-func hasDefault(v cue.Value) bool {
-	f, ok := v.Source().(*ast.Field)
-	if !ok {
-		return false
-	}
-	var marked func(x ast.Expr) bool
-	marked = func(x ast.Expr) bool {
-		switch x := x.(type) {
-		case *ast.UnaryExpr:
-			return x.Op == token.MUL
-		case *ast.BinaryExpr:
-			return x.Op == token.OR && (marked(x.X) || marked(x.Y))
-		case *ast.ParenExpr:
-			return marked(x.X)
-		}
-		return false
-	}
-	return marked(f.Value)
 }
 
 type walker struct {

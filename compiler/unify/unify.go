@@ -1,34 +1,31 @@
+// Package unify is the second stage of the compiler: it resolves a parsed
+// intent against the embedded #Intent schema (types, defaults,
+// closedness), hands the resolved intent to the generate stage, and
+// places every problem in the user's file: a CUE error or a check's
+// problem becomes a diagnostic at the position of the field it is about,
+// with the rule catalogue's severity. An intent that does not resolve
+// route by route is resolved whole, with the user's positions, so that
+// every message points into the user's file.
 package unify
 
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
-	"cuelang.org/go/cue/token"
 
-	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/generate"
 	"egmc.dev/egmc/compiler/load"
-	"egmc.dev/egmc/compiler/order"
+	"egmc.dev/egmc/compiler/module"
 )
 
-// Result is an intent unified with the schema and its profile.
+// Result is an intent unified with the schema and evaluated by its
+// profile, with the warnings of its checks.
 type Result struct {
-	// Name is the intent's metadata.name.
-	Name string
-	// Profile names the profile that generated the output.
-	Profile string
-	// Out is the output of the profile's global part (its own objects,
-	// the Helm values, the runbook and the explanation).
-	Out cue.Value
-	// Phases are the apply phases, in order.
-	Phases []order.Phase
-	// Objects are all the objects, encoded, in apply order.
-	Objects []*order.Object
+	*generate.Result
 	// Warnings are the rule findings that do not fail the build.
 	Warnings diag.List
 }
@@ -37,62 +34,39 @@ var (
 	intentPath  = cue.ParsePath("intent")
 	problemPath = cue.ParsePath("problems")
 	checksPath  = cue.ParsePath("checks")
-	profilePath = cue.ParsePath("spec.mesh.#profile")
-	outPath     = cue.ParsePath("out")
-	// modelPath is where the compiler fills in a profile's model: its
-	// #Env and #Facts.
-	modelPath = cue.ParsePath("model")
 )
-
-// Options say how Unify evaluates a valid intent.
-type Options struct {
-	// Cache, when not nil, holds the results of earlier evaluations: a
-	// route or a reduce key evaluated before with the same inputs is
-	// read from it instead of evaluated.
-	Cache *cache.Cache
-	// Check validates the objects of each route and reduce key against
-	// the pinned schemas of their kinds on the worker that generates them
-	// (order.Object.Checked), so that a cached result is a validated one.
-	// The profile's global objects are left to the caller.
-	Check bool
-	// Runbook: the caller reads the runbook, so the route generators
-	// give the notes only it reads (#RouteGen's runbook). Without it
-	// the runbook is still evaluated (it is part of the profile's global
-	// value) but lacks them, and must not be read.
-	Runbook bool
-}
 
 // Unify resolves the intent against the schema, runs the schema's checks
 // and evaluates the selected profile. A user mistake is returned as a
 // diag.List; a fault in egmc's own CUE as a *diag.Internal. When ctx is
 // done, it stops between routes with ctx's error.
-func (s *Schema) Unify(ctx context.Context, in *load.Intent, opts Options) (*Result, error) {
+func Unify(ctx context.Context, s *module.Schema, in *load.Intent, opts generate.Options) (*Result, error) {
 	user := cuecontext.New().BuildFile(in.File)
 	loc := &locator{file: in.File, user: user}
 	if err := user.Err(); err != nil {
-		return nil, loc.diagnostics(loc.findings(err), s.intent)
+		return nil, loc.diagnostics(loc.findings(err), s.Intent())
 	}
 	if d := tooManyRoutes(user, loc); d != nil {
 		return nil, d
 	}
 	if err := user.Validate(); err != nil {
-		return nil, loc.diagnostics(loc.findings(err), s.intent)
+		return nil, loc.diagnostics(loc.findings(err), s.Intent())
 	}
 	if j, err := user.MarshalJSON(); err == nil {
-		g, err := s.generateJSON(ctx, j, opts)
-		if err != errUnresolved {
-			return s.finish(g, err, loc)
+		res, problems, err := generate.Generate(ctx, s, j, opts)
+		if err != generate.ErrUnresolved {
+			return finish(s, res, problems, err, loc)
 		}
 	}
 	// The intent does not resolve: resolve it whole, with the user's
 	// positions, for the messages.
-	resolved := s.intent.Unify(user)
+	resolved := s.Intent().Unify(user)
 	if err := resolved.Validate(cue.Concrete(true)); err != nil {
-		found := loc.dropDerived(append(loc.findings(err), loc.complete(s.intent, resolved)...), s.intent)
-		d := append(loc.diagnostics(found, s.intent), s.partialProblems(resolved, loc, found)...)
+		found := loc.dropDerived(append(loc.findings(err), loc.complete(s.Intent(), resolved)...), s.Intent())
+		d := append(loc.diagnostics(found, s.Intent()), partialProblems(s, resolved, loc, found)...)
 		return nil, d.Sort()
 	}
-	if d := s.problems(resolved, loc); d.HasErrors() {
+	if d := checkWhole(s, resolved, loc); d.HasErrors() {
 		return nil, d
 	}
 	// It resolves whole where its own JSON did not: a value only the
@@ -101,29 +75,28 @@ func (s *Schema) Unify(ctx context.Context, in *load.Intent, opts Options) (*Res
 	if err != nil {
 		return nil, diag.Internalf("encoding the resolved intent: %v", err)
 	}
-	g, err := s.generateJSON(ctx, j, opts)
-	if err == errUnresolved {
+	res, problems, err := generate.Generate(ctx, s, j, opts)
+	if err == generate.ErrUnresolved {
 		return nil, diag.Internalf("the resolved intent does not resolve route by route")
 	}
-	return s.finish(g, err, loc)
+	return finish(s, res, problems, err, loc)
 }
 
 // finish places the problems of a generated intent in the user's file:
 // errors fail it, warnings come with the result.
-func (s *Schema) finish(g *generated, err error, loc *locator) (*Result, error) {
+func finish(s *module.Schema, res *generate.Result, problems []module.Problem, err error, loc *locator) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
 	var d diag.List
-	for _, p := range g.problems {
-		d = append(d, s.diagnostic(p, loc))
+	for _, p := range problems {
+		d = append(d, diagnostic(s, p, loc))
 	}
 	d = d.Sort()
 	if d.HasErrors() {
 		return nil, d
 	}
-	g.result.Warnings = d
-	return g.result, nil
+	return &Result{Result: res, Warnings: d}, nil
 }
 
 // MaxRoutes is the most routes egmc compiles in one intent. Compiling
@@ -147,36 +120,16 @@ func tooManyRoutes(user cue.Value, loc *locator) diag.List {
 	return diag.List{diag.At(pos, diag.Error, fmt.Sprintf("spec.routes holds %d routes; egmc compiles at most %d per intent: split them over several intents (one per Gateway or team)", n, MaxRoutes))}
 }
 
-// Problem is one result of the schema's #Check.
-type Problem struct {
-	Path    []any  `json:"path"`
-	Message string `json:"message"`
-	Rule    string `json:"rule"`
-}
-
 // diagnostic places a problem in the user's file, with its rule's
 // severity.
-func (s *Schema) diagnostic(p Problem, loc *locator) diag.Diagnostic {
-	return s.Finding(loc.position(Selectors(p.Path)), p.Rule, p.Message)
+func diagnostic(s *module.Schema, p module.Problem, loc *locator) diag.Diagnostic {
+	return s.Finding(loc.position(module.Selectors(p.Path)), p.Rule, p.Message)
 }
 
-// Finding is the diagnostic of a rule's finding at pos: an error, or a
-// warning when the catalogue gives the rule that severity.
-func (s *Schema) Finding(pos token.Position, rule, message string) diag.Diagnostic {
-	d := diag.At(pos, diag.Error, message)
-	if r, ok := s.rules[rule]; ok {
-		d.Rule = r.ID
-		if r.Severity == "warning" {
-			d.Severity = diag.Warning
-		}
-	}
-	return d
-}
-
-// problems runs the whole #Check on the resolved intent.
-func (s *Schema) problems(resolved cue.Value, loc *locator) diag.List {
-	v := s.check.FillPath(intentPath, resolved).LookupPath(problemPath)
-	var problems []Problem
+// checkWhole runs the whole #Check on the resolved intent.
+func checkWhole(s *module.Schema, resolved cue.Value, loc *locator) diag.List {
+	v := s.Check().FillPath(intentPath, resolved).LookupPath(problemPath)
+	var problems []module.Problem
 	err := v.Validate(cue.Concrete(true))
 	if err == nil {
 		err = v.Decode(&problems)
@@ -186,7 +139,7 @@ func (s *Schema) problems(resolved cue.Value, loc *locator) diag.List {
 	}
 	var l diag.List
 	for _, p := range problems {
-		l = append(l, s.diagnostic(p, loc))
+		l = append(l, diagnostic(s, p, loc))
 	}
 	return l.Sort()
 }
@@ -194,7 +147,7 @@ func (s *Schema) problems(resolved cue.Value, loc *locator) diag.List {
 // partialProblems runs the checks that can run on an intent with field
 // errors, check by check, and returns their problems except those about
 // a field that already has an error (or a field above or below it).
-func (s *Schema) partialProblems(resolved cue.Value, loc *locator, found []finding) diag.List {
+func partialProblems(s *module.Schema, resolved cue.Value, loc *locator, found []finding) diag.List {
 	bad := make([]string, len(found))
 	for i, f := range found {
 		bad[i] = pathString(f.path)
@@ -207,19 +160,19 @@ func (s *Schema) partialProblems(resolved cue.Value, loc *locator, found []findi
 		}
 		return false
 	}
-	it, err := s.check.FillPath(intentPath, resolved).LookupPath(checksPath).Fields()
+	it, err := s.Check().FillPath(intentPath, resolved).LookupPath(checksPath).Fields()
 	if err != nil {
 		return nil
 	}
 	var l diag.List
 	for it.Next() {
-		var problems []Problem
+		var problems []module.Problem
 		if it.Value().Decode(&problems) != nil {
 			continue // the check reads a field that has an error
 		}
 		for _, p := range problems {
-			if !related(pathString(Selectors(p.Path))) {
-				l = append(l, s.diagnostic(p, loc))
+			if !related(pathString(module.Selectors(p.Path))) {
+				l = append(l, diagnostic(s, p, loc))
 			}
 		}
 	}
@@ -229,20 +182,4 @@ func (s *Schema) partialProblems(resolved cue.Value, loc *locator, found []findi
 // within tells whether path p is b or below it.
 func within(p, b string) bool {
 	return p == b || strings.HasPrefix(p, b+".") || strings.HasPrefix(p, b+"[")
-}
-
-// Selectors turns the path of a #Problem (of #Check or #ManifestCheck)
-// into CUE selectors: strings select fields, numbers list elements.
-func Selectors(path []any) []cue.Selector {
-	sels := make([]cue.Selector, 0, len(path))
-	for _, p := range path {
-		if s, ok := p.(string); ok {
-			sels = append(sels, cue.Str(s))
-			continue
-		}
-		if i, err := strconv.Atoi(fmt.Sprint(p)); err == nil {
-			sels = append(sels, cue.Index(i))
-		}
-	}
-	return sels
 }

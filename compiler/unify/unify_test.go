@@ -7,7 +7,9 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 
+	"egmc.dev/egmc/compiler/generate"
 	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/module"
 )
 
 // TestCUEFeatures checks that a CUE intent may use hidden fields,
@@ -40,11 +42,11 @@ spec: {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewEmbedded().Schema()
+	s, err := module.NewEmbedded().Schema()
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Unify(context.Background(), in, Options{})
+	res, err := Unify(context.Background(), s, in, generate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func TestDefaultsDependOnProfile(t *testing.T) {
 		`mesh: {provider: "istio", mode: "sidecar"}, gateway: {inMesh: false}, mesh: istio: mtlsMode: "PERMISSIVE"`: {"spec.ownership.circuitBreaking": "gateway"},
 		`mesh: {provider: "none"}, gateway: distribution: "teg"`:                                                    {"spec.gateway.className": "teg"},
 	}
-	s, err := NewEmbedded().Schema()
+	s, err := module.NewEmbedded().Schema()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +90,7 @@ spec: {` + spec + `, routes: [{name: "a", hostnames: ["a.example.com"], backend:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Unify(context.Background(), in, Options{}); err != nil {
+		if _, err := Unify(context.Background(), s, in, generate.Options{}); err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
 		for path, w := range want {
@@ -101,9 +103,9 @@ spec: {` + spec + `, routes: [{name: "a", hostnames: ["a.example.com"], backend:
 
 // resolve returns the intent resolved against #Intent: the user's values
 // and every default.
-func resolve(t *testing.T, s *Schema, in *load.Intent) cue.Value {
+func resolve(t *testing.T, s *module.Schema, in *load.Intent) cue.Value {
 	t.Helper()
-	v := s.intent.Unify(cuecontext.New().BuildFile(in.File))
+	v := s.Intent().Unify(cuecontext.New().BuildFile(in.File))
 	if err := v.Validate(cue.Concrete(true)); err != nil {
 		t.Fatal(err)
 	}

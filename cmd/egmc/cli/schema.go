@@ -12,7 +12,7 @@ import (
 	"cuelang.org/go/encoding/jsonschema"
 	"github.com/spf13/cobra"
 
-	"egmc.dev/egmc/compiler/unify"
+	"egmc.dev/egmc/compiler/module"
 	"egmc.dev/egmc/schema"
 )
 
@@ -162,7 +162,7 @@ func tidySchema(v any) any {
 // fixRequired makes "required" list only the fields an intent must write:
 // CUE's generator counts every regular field, including those with
 // defaults. Each object schema is matched with its CUE definition.
-func fixRequired(doc any, s *unify.Schema) {
+func fixRequired(doc any, s *module.Schema) {
 	m, ok := doc.(map[string]any)
 	if !ok {
 		return
@@ -182,7 +182,7 @@ func walkRequired(node map[string]any, v cue.Value) {
 		return
 	}
 	if _, ok := node["required"]; ok {
-		if req := unify.Required(v); len(req) > 0 {
+		if req := module.Required(v); len(req) > 0 {
 			node["required"] = req
 		} else {
 			delete(node, "required")

@@ -1,28 +1,7 @@
-package unify
-
-import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"fmt"
-	"maps"
-	"runtime"
-	"slices"
-	"sort"
-	"strconv"
-	"sync"
-
-	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/ast"
-	cueerrors "cuelang.org/go/cue/errors"
-	cuejson "cuelang.org/go/encoding/json"
-
-	"egmc.dev/egmc/compiler/cache"
-	"egmc.dev/egmc/compiler/diag"
-	"egmc.dev/egmc/compiler/order"
-	"egmc.dev/egmc/compiler/validate"
-)
-
+// Package generate is the third stage of the compiler: it evaluates the
+// profile an intent selects, route by route, into the objects of the
+// intent (encoded, in apply order) and the profile's global part.
+//
 // An intent is evaluated route by route, so that time and memory grow
 // with the routes and not with the routes squared, and no CUE value ever
 // holds them all:
@@ -41,15 +20,82 @@ import (
 //	        the objects that do not belong to one route, the Helm values,
 //	        the runbook and the explanation.
 //
-// A route or an intent that does not resolve sends the compiler back to
-// resolving the whole intent with the user's positions, for the messages.
+// An intent or a route that does not resolve is ErrUnresolved: the unify
+// stage then resolves the whole intent with the user's positions, for the
+// messages, and places the problems the checks report.
 //
 // With a cache (Options.Cache), the map and reduce steps read the result
 // of a route or a reduce key evaluated before from it, keyed by every
 // input of that evaluation, and store what they evaluate; with
 // Options.Check, the objects they store are validated ones.
+package generate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	cueerrors "cuelang.org/go/cue/errors"
+	cuejson "cuelang.org/go/encoding/json"
+
+	"egmc.dev/egmc/compiler/cache"
+	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/module"
+	"egmc.dev/egmc/compiler/order"
+	"egmc.dev/egmc/compiler/validate"
+)
+
+// Options say how Generate evaluates an intent.
+type Options struct {
+	// Cache, when not nil, holds the results of earlier evaluations: a
+	// route or a reduce key evaluated before with the same inputs is
+	// read from it instead of evaluated.
+	Cache *cache.Cache
+	// Check validates the objects of each route and reduce key against
+	// the pinned schemas of their kinds on the worker that generates them
+	// (order.Object.Checked), so that a cached result is a validated one.
+	// The profile's global objects are left to the caller.
+	Check bool
+	// Runbook: the caller reads the runbook, so the route generators
+	// give the notes only it reads (#RouteGen's runbook). Without it
+	// the runbook is still evaluated (it is part of the profile's global
+	// value) but lacks them, and must not be read.
+	Runbook bool
+}
+
+// Result is an intent evaluated by its profile.
+type Result struct {
+	// Name is the intent's metadata.name.
+	Name string
+	// Profile names the profile that generated the output.
+	Profile string
+	// Out is the output of the profile's global part (its own objects,
+	// the Helm values, the runbook and the explanation).
+	Out cue.Value
+	// Phases are the apply phases, in order.
+	Phases []order.Phase
+	// Objects are all the objects, encoded, in apply order.
+	Objects []*order.Object
+}
 
 var (
+	intentPath  = cue.ParsePath("intent")
+	problemPath = cue.ParsePath("problems")
+	profilePath = cue.ParsePath("spec.mesh.#profile")
+	outPath     = cue.ParsePath("out")
+	// modelPath is where the compiler fills in a profile's model: its
+	// #Env and #Facts.
+	modelPath     = cue.ParsePath("model")
 	envDefPath    = cue.ParsePath("#Env")
 	factsDefPath  = cue.ParsePath("#Facts")
 	routeGenPath  = cue.ParsePath("#RouteGen")
@@ -68,17 +114,11 @@ var (
 	collectedPath = cue.ParsePath("collected")
 )
 
-// errUnresolved says that the intent, or one of its routes, does not
+// ErrUnresolved says that the intent, or one of its routes, does not
 // resolve against the schema, or that the intent without its routes
-// fails a check: the compiler resolves and checks the whole intent, with
+// fails a check: the caller resolves and checks the whole intent, with
 // the user's positions, to say why.
-var errUnresolved = fmt.Errorf("the intent does not resolve")
-
-// generated is what the route-by-route evaluation returns.
-type generated struct {
-	result   *Result
-	problems []Problem
-}
+var ErrUnresolved = errors.New("the intent does not resolve")
 
 // output is what the compiler keeps of one generator's evaluation (a
 // route's #RouteGen, or one key of #Reduce): bytes and Go values, never
@@ -97,28 +137,68 @@ type routeResult struct {
 	err        error
 }
 
-// generateJSON evaluates an intent given as JSON (the user's concrete
-// value) route by route. It returns errUnresolved when the intent or a
-// route does not resolve against the schema.
-func (s *Schema) generateJSON(ctx context.Context, intent []byte, opts Options) (*generated, error) {
+// Generate evaluates an intent given as JSON (the user's concrete value)
+// route by route. It returns the problems the checks found and, when none
+// of them is an error, the result. It returns ErrUnresolved when the
+// intent or a route does not resolve against the schema, a
+// *diag.Internal for a fault in egmc's own CUE, and ctx's error when ctx
+// is done (it stops between routes).
+func Generate(ctx context.Context, s *module.Schema, intent []byte, opts Options) (*Result, []module.Problem, error) {
 	rest, routes, err := splitRoutes(intent)
 	if err != nil {
-		return nil, errUnresolved
+		return nil, nil, ErrUnresolved
 	}
-	resolved := s.intent.Unify(compileJSON(s.intent.Context(), rest))
+	resolved := s.Intent().Unify(compileJSON(s.Intent().Context(), rest))
 	if resolved.Validate(cue.Concrete(true)) != nil {
-		return nil, errUnresolved
+		return nil, nil, ErrUnresolved
 	}
-	var problems []Problem
-	global := fill(s.global, intentPath, resolved, countPath, len(routes))
+	var problems []module.Problem
+	global := fill(s.GlobalChecks(), intentPath, resolved, countPath, len(routes))
 	if err := decodeProblems(global, &problems); err != nil {
-		return nil, diag.Internalf("schema checks: %v", err)
+		return nil, nil, diag.Internalf("schema checks: %v", err)
 	}
-	if s.hasError(problems) {
+	if s.HasError(problems) {
 		// the intent cannot select its profile, or must not: check the
 		// whole intent, routes and all, for every message at once.
-		return nil, errUnresolved
+		return nil, nil, ErrUnresolved
 	}
+	g, err := newGen(s, resolved, rest, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	results := g.mapRoutes(ctx, routes)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	claims := make([]json.RawMessage, len(results))
+	for i, r := range results {
+		if r.unresolved {
+			return nil, nil, ErrUnresolved
+		}
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		problems = append(problems, r.Problems...)
+		claims[i] = r.Claim
+	}
+	cross, err := crossProblems(s, claims)
+	if err != nil {
+		return nil, nil, err
+	}
+	problems = append(problems, cross...)
+	if s.HasError(problems) {
+		return nil, problems, nil
+	}
+	res, err := g.assemble(results)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, problems, nil
+}
+
+// newGen selects and evaluates the profile's #Env of the resolved intent
+// without its routes (rest, as JSON, is part of every cache key).
+func newGen(s *module.Schema, resolved cue.Value, rest []byte, opts Options) (*gen, error) {
 	name, err := resolved.LookupPath(profilePath).String()
 	if err != nil {
 		return nil, diag.Internalf("selecting the profile: %v", err)
@@ -142,53 +222,16 @@ func (s *Schema) generateJSON(ctx context.Context, intent []byte, opts Options) 
 		flags := fmt.Sprintf("check=%t runbook=%t", opts.Check, opts.Runbook)
 		g.cache, g.keyBase = opts.Cache, [][]byte{[]byte(id), []byte(flags), []byte(name), rest}
 	}
-	results := g.mapRoutes(ctx, routes)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	claims := make([]json.RawMessage, len(results))
-	for i, r := range results {
-		if r.unresolved {
-			return nil, errUnresolved
-		}
-		if r.err != nil {
-			return nil, r.err
-		}
-		problems = append(problems, r.Problems...)
-		claims[i] = r.Claim
-	}
-	cross, err := s.crossProblems(claims)
-	if err != nil {
-		return nil, err
-	}
-	problems = append(problems, cross...)
-	if s.hasError(problems) {
-		return &generated{problems: problems}, nil
-	}
-	res, err := g.assemble(results)
-	if err != nil {
-		return nil, err
-	}
-	return &generated{result: res, problems: problems}, nil
-}
-
-// hasError tells whether a problem is an error (not a warning).
-func (s *Schema) hasError(problems []Problem) bool {
-	for _, p := range problems {
-		if r, ok := s.rules[p.Rule]; !ok || r.Severity != "warning" {
-			return true
-		}
-	}
-	return false
+	return g, nil
 }
 
 // decodeProblems reads the problems field of a check.
-func decodeProblems(v cue.Value, into *[]Problem) error {
+func decodeProblems(v cue.Value, into *[]module.Problem) error {
 	pv := v.LookupPath(problemPath)
 	if err := pv.Validate(cue.Concrete(true)); err != nil {
 		return fmt.Errorf("%s", cueerrors.Details(err, nil))
 	}
-	var ps []Problem
+	var ps []module.Problem
 	if err := pv.Decode(&ps); err != nil {
 		return err
 	}
@@ -197,13 +240,13 @@ func decodeProblems(v cue.Value, into *[]Problem) error {
 }
 
 // crossProblems runs #CrossChecks over the claims of the routes.
-func (s *Schema) crossProblems(claims []json.RawMessage) ([]Problem, error) {
+func crossProblems(s *module.Schema, claims []json.RawMessage) ([]module.Problem, error) {
 	list, err := json.Marshal(claims)
 	if err != nil {
 		return nil, diag.Internalf("claims: %v", err)
 	}
-	v := s.cross.FillPath(claimsPath, compileJSON(s.cross.Context(), list))
-	var problems []Problem
+	v := s.CrossChecks().FillPath(claimsPath, compileJSON(s.CrossChecks().Context(), list))
+	var problems []module.Problem
 	if err := decodeProblems(v, &problems); err != nil {
 		return nil, diag.Internalf("schema checks: %v", err)
 	}
@@ -212,7 +255,7 @@ func (s *Schema) crossProblems(claims []json.RawMessage) ([]Problem, error) {
 
 // gen holds what every route of one intent is evaluated with.
 type gen struct {
-	s       *Schema
+	s       *module.Schema
 	profile string
 	p       cue.Value // the compiled profile
 	env     cue.Value // the profile's #Env of the intent
@@ -235,9 +278,9 @@ type gen struct {
 // routeEntry is a route's problems, claim and generated output, as the
 // cache stores them.
 type routeEntry struct {
-	Problems []Problem       `json:"problems"`
-	Claim    json.RawMessage `json:"claim"`
-	Out      output          `json:"out"`
+	Problems []module.Problem `json:"problems"`
+	Claim    json.RawMessage  `json:"claim"`
+	Out      output           `json:"out"`
 }
 
 // cacheKey is the key of an evaluation of the given kind and inputs.
@@ -314,17 +357,17 @@ func (g *gen) route(i int, raw json.RawMessage) routeResult {
 
 // evalRoute resolves, checks, claims and generates one route.
 func (g *gen) evalRoute(i int, raw json.RawMessage) routeResult {
-	ctx := g.s.route.Context()
-	route := g.s.route.Unify(compileJSON(ctx, raw))
+	ctx := g.s.Route().Context()
+	route := g.s.Route().Unify(compileJSON(ctx, raw))
 	if route.Validate(cue.Concrete(true)) != nil {
 		return routeResult{unresolved: true}
 	}
 	var r routeResult
-	checks := fill(g.s.routeChecks, intentPath, g.intent, routePath, route, indexPath, i)
+	checks := fill(g.s.RouteChecks(), intentPath, g.intent, routePath, route, indexPath, i)
 	if err := decodeProblems(checks, &r.Problems); err != nil {
 		return routeResult{err: diag.Internalf("schema checks of route %d: %v", i, err)}
 	}
-	claim, err := fill(g.s.claim, routePath, route, indexPath, i).LookupPath(outPath).MarshalJSON()
+	claim, err := fill(g.s.Claim(), routePath, route, indexPath, i).LookupPath(outPath).MarshalJSON()
 	if err != nil {
 		return routeResult{err: diag.Internalf("claim of route %d: %v", i, err)}
 	}

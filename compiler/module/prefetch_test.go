@@ -1,4 +1,4 @@
-package unify
+package module
 
 import (
 	"sync"

@@ -1,21 +1,27 @@
-// Package unify is the second stage of the compiler: it resolves a parsed
-// intent against the embedded #Intent schema (types, defaults,
-// closedness), runs the schema's checks, and evaluates the profile the
-// intent selects, route by route (generate.go). Every problem becomes a
-// diagnostic at a position in the user's file.
-package unify
+// Package module compiles egmc's embedded CUE module: the schema package
+// (the #Intent schema, its checks and the rule catalogue) and the profile
+// packages, each once, as a compile asks for them. The stages after load
+// read it: unify resolves an intent against #Intent and places the
+// checks' problems with the catalogue's severities; generate evaluates a
+// profile route by route; lint runs #ManifestCheck over manifests.
+package module
 
 import (
 	"fmt"
 	"io/fs"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	cueload "cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/token"
+
+	"egmc.dev/egmc/compiler/diag"
 
 	"egmc.dev/egmc/profiles"
 	"egmc.dev/egmc/schema"
@@ -220,6 +226,29 @@ func (s *Schema) Rule(id string) (Rule, bool) {
 	return r, ok
 }
 
+// Intent returns #Intent, the schema of an intent.
+func (s *Schema) Intent() cue.Value { return s.intent }
+
+// Check returns #Check, every check of a whole intent.
+func (s *Schema) Check() cue.Value { return s.check }
+
+// Route returns #Route, the schema of one route.
+func (s *Schema) Route() cue.Value { return s.route }
+
+// GlobalChecks returns #GlobalChecks, the checks of the intent without
+// its routes.
+func (s *Schema) GlobalChecks() cue.Value { return s.global }
+
+// RouteChecks returns #RouteChecks, the checks of one route.
+func (s *Schema) RouteChecks() cue.Value { return s.routeChecks }
+
+// Claim returns #Claim, what one route claims (names, matches) for the
+// checks across routes.
+func (s *Schema) Claim() cue.Value { return s.claim }
+
+// CrossChecks returns #CrossChecks, the checks across the routes' claims.
+func (s *Schema) CrossChecks() cue.Value { return s.cross }
+
 // ManifestCheck returns #ManifestCheck, the manifest rules.
 func (s *Schema) ManifestCheck() cue.Value { return s.manifests }
 
@@ -239,7 +268,7 @@ func Required(v cue.Value) []string {
 	var out []string
 	for it.Next() {
 		f := it.Value()
-		if !it.Selector().IsString() || hasDefault(f) {
+		if !it.Selector().IsString() || HasDefault(f) {
 			continue
 		}
 		if f.IncompleteKind() == cue.StructKind && len(Required(f)) == 0 {
@@ -250,5 +279,72 @@ func Required(v cue.Value) []string {
 	return out
 }
 
-// Intent returns the #Intent definition.
-func (s *Schema) Intent() cue.Value { return s.intent }
+// HasDefault tells whether a schema field is written with a default
+// (a "*" disjunct).
+func HasDefault(v cue.Value) bool {
+	f, ok := v.Source().(*ast.Field)
+	if !ok {
+		return false
+	}
+	var marked func(x ast.Expr) bool
+	marked = func(x ast.Expr) bool {
+		switch x := x.(type) {
+		case *ast.UnaryExpr:
+			return x.Op == token.MUL
+		case *ast.BinaryExpr:
+			return x.Op == token.OR && (marked(x.X) || marked(x.Y))
+		case *ast.ParenExpr:
+			return marked(x.X)
+		}
+		return false
+	}
+	return marked(f.Value)
+}
+
+// Problem is one problem a check of the schema reports (#Problem): the
+// path of the field it is about, its message and its rule.
+type Problem struct {
+	Path    []any  `json:"path"`
+	Message string `json:"message"`
+	Rule    string `json:"rule"`
+}
+
+// Finding is the diagnostic of a rule's finding at pos: an error, or a
+// warning when the catalogue gives the rule that severity.
+func (s *Schema) Finding(pos token.Position, rule, message string) diag.Diagnostic {
+	d := diag.At(pos, diag.Error, message)
+	if r, ok := s.rules[rule]; ok {
+		d.Rule = r.ID
+		if r.Severity == "warning" {
+			d.Severity = diag.Warning
+		}
+	}
+	return d
+}
+
+// HasError tells whether one of the problems is an error (its rule is not
+// a warning in the catalogue).
+func (s *Schema) HasError(problems []Problem) bool {
+	for _, p := range problems {
+		if r, ok := s.rules[p.Rule]; !ok || r.Severity != "warning" {
+			return true
+		}
+	}
+	return false
+}
+
+// Selectors turns the path of a Problem (of #Check or #ManifestCheck)
+// into CUE selectors: strings select fields, numbers list elements.
+func Selectors(path []any) []cue.Selector {
+	sels := make([]cue.Selector, 0, len(path))
+	for _, p := range path {
+		if s, ok := p.(string); ok {
+			sels = append(sels, cue.Str(s))
+			continue
+		}
+		if i, err := strconv.Atoi(fmt.Sprint(p)); err == nil {
+			sels = append(sels, cue.Index(i))
+		}
+	}
+	return sels
+}
