@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,7 +25,6 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	cueerrors "cuelang.org/go/cue/errors"
-	"cuelang.org/go/encoding/yaml"
 
 	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/compiler/diag"
@@ -145,8 +145,12 @@ type document struct {
 	expr ast.Expr
 }
 
-// classify parses a file: an intent (CUE, or YAML of kind Intent), or
-// manifests (YAML, one object per document).
+// classify parses a file: an intent (CUE, or YAML that looks like one),
+// or manifests (YAML, one object per document). A YAML file is an intent
+// when one of its documents looks like one (intentLike), or when none is
+// a Kubernetes object and the file is named like an intent: then load
+// parses it exactly as egmc build does, so that the two give one verdict
+// on it (two documents, a scalar, a misspelt kind).
 func classify(in Input) (bool, []document, diag.List) {
 	format, err := load.FormatOf(in.Name)
 	if err != nil {
@@ -162,15 +166,19 @@ func classify(in Input) (bool, []document, diag.List) {
 		}
 		return false, nil, nil // an empty manifest file holds no objects
 	}
-	f, err := yaml.Extract(in.Name, in.Data)
+	f, err := load.ExtractYAML(in.Name, in.Data)
 	if err != nil {
-		_, perr := load.Parse(in.Name, load.YAML, in.Data)
-		return looksLikeIntent(in.Name), nil, asList(perr)
+		if _, perr := load.Parse(in.Name, load.YAML, in.Data); perr != nil {
+			err = perr
+		}
+		return looksLikeIntent(in.Name), nil, asList(err)
 	}
-	if isIntent(f) {
-		return true, nil, nil
+	all := documents(in.Name, f)
+	docs, bad := objectsOf(all)
+	if slices.ContainsFunc(all, intentLike) || (len(docs) == 0 && looksLikeIntent(in.Name)) {
+		_, err := load.Parse(in.Name, load.YAML, in.Data)
+		return true, nil, asList(err)
 	}
-	docs, bad := objectsOf(documents(in.Name, f))
 	return false, docs, bad
 }
 
@@ -201,13 +209,64 @@ func objectsOf(docs []document) ([]document, diag.List) {
 	return out, bad
 }
 
-// isIntent tells an intent from manifests by its top-level apiVersion and
-// kind.
-func isIntent(f *ast.File) bool {
-	v := cuecontext.New().BuildFile(f)
-	api, _ := v.LookupPath(cue.ParsePath("apiVersion")).String()
-	kind, _ := v.LookupPath(cue.ParsePath("kind")).String()
-	return strings.HasPrefix(api, "egmc.dev/") && kind == "Intent"
+// intentLike tells whether a YAML document is meant as an intent: its
+// apiVersion is egmc's, or its kind is Intent whatever the case or a
+// typo of it (with no apiVersion of another API), or it has spec.routes,
+// or it has a spec but neither apiVersion nor kind (which an intent may
+// leave out).
+func intentLike(d document) bool {
+	v := cuecontext.New().BuildExpr(d.expr)
+	str := func(p string) (string, bool) {
+		s, err := v.LookupPath(cue.ParsePath(p)).String()
+		return s, err == nil
+	}
+	api, hasAPI := str("apiVersion")
+	kind, hasKind := str("kind")
+	switch {
+	case strings.HasPrefix(api, "egmc.dev"):
+		return true
+	case hasKind && (!hasAPI || api == "") && nearIntent(kind):
+		return true
+	case v.LookupPath(cue.ParsePath("spec.routes")).Exists():
+		return true
+	}
+	_, hasAPIField := lookup(v, "apiVersion")
+	_, hasKindField := lookup(v, "kind")
+	_, hasSpec := lookup(v, "spec")
+	return !hasAPIField && !hasKindField && hasSpec
+}
+
+// lookup tells whether v has the field p.
+func lookup(v cue.Value, p string) (cue.Value, bool) {
+	f := v.LookupPath(cue.ParsePath(p))
+	return f, f.Exists()
+}
+
+// nearIntent tells whether kind is "Intent" but for case and at most two
+// edits (Intnet, Intents, intent).
+func nearIntent(kind string) bool {
+	return editDistance(strings.ToLower(kind), "intent") <= 2
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // looksLikeIntent tells whether a file is named like an intent.
@@ -298,8 +357,11 @@ func checkManifests(s *module.Schema, docs []document, labels map[string]map[str
 	return l, nil
 }
 
-// asList turns an error into diagnostics.
+// asList turns an error into diagnostics; nil into none.
 func asList(err error) diag.List {
+	if err == nil {
+		return nil
+	}
 	if l, ok := err.(diag.List); ok {
 		return l
 	}

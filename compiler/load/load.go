@@ -19,6 +19,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/yaml"
 
 	"egmc.dev/egmc/compiler/diag"
@@ -137,7 +138,55 @@ func checkText(filename string, src []byte) error {
 		line, col := lineCol(src, i)
 		return diag.List{{Filename: filename, Line: line, Column: col, Message: "the intent holds a NUL byte: it is not a text file"}}
 	}
+	return checkLineBreaks(filename, src)
+}
+
+// checkLineBreaks refuses line breaks other than LF and CR LF.
+func checkLineBreaks(filename string, src []byte) error {
+	if i, what := oddLineBreak(src); i >= 0 {
+		line, col := lineCol(src, i)
+		return diag.List{{Filename: filename, Line: line, Column: col, Message: fmt.Sprintf("the file holds %s: end lines with LF (or CR LF), and write the character as an escape inside a double-quoted string if a value needs it", what)}}
+	}
 	return nil
+}
+
+// ExtractYAML parses a YAML file of any content (manifests as well as an
+// intent) as CUE's YAML decoder does, after refusing the line breaks
+// that mislead or crash it, and with a panic of the decoder returned as
+// a syntax error.
+func ExtractYAML(filename string, src []byte) (*ast.File, error) {
+	if err := checkLineBreaks(filename, src); err != nil {
+		return nil, err
+	}
+	f, err := extractYAML(filename, src)
+	if err != nil {
+		return nil, fromSyntax(filename, err)
+	}
+	return f, nil
+}
+
+// oddLineBreak returns the offset of the first line break other than LF
+// and CR LF, and its name, or -1. The YAML decoder takes a lone CR, NEL,
+// LS or PS for a line break where CUE and egmc's positions do not (a
+// file of such lines crashes the decoder: cuelang.org/go v0.17.1,
+// yamlOffset), and CUE takes a lone CR for a space: positions would
+// point at the wrong line either way.
+func oddLineBreak(src []byte) (int, string) {
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		switch {
+		case r == '\r' && (i+1 == len(src) || src[i+1] != '\n'):
+			return i, "a carriage return (CR) without a line feed"
+		case r == '\u0085':
+			return i, "a next-line character (U+0085)"
+		case r == '\u2028':
+			return i, "a line separator (U+2028)"
+		case r == '\u2029':
+			return i, "a paragraph separator (U+2029)"
+		}
+		i += size
+	}
+	return -1, ""
 }
 
 func parseCUE(filename string, src []byte) (*ast.File, error) {
@@ -152,7 +201,7 @@ func parseCUE(filename string, src []byte) (*ast.File, error) {
 }
 
 func parseYAML(filename string, src []byte) (*ast.File, error) {
-	f, err := yaml.Extract(filename, src)
+	f, err := extractYAML(filename, src)
 	if err != nil {
 		return nil, fromSyntax(filename, err)
 	}
@@ -168,7 +217,63 @@ func parseYAML(filename string, src []byte) (*ast.File, error) {
 			return nil, diag.List{{Filename: filename, Line: line, Column: 1, Message: "the intent must be a YAML mapping with apiVersion, kind, metadata and spec"}}
 		}
 	}
+	if err := checkUniqueKeys(f); err != nil {
+		return nil, err
+	}
 	return f, nil
+}
+
+// checkUniqueKeys refuses a YAML mapping that has a key twice. YAML
+// forbids it, but CUE's decoder turns each key into a field, and two
+// fields of one name unify: the two values would be merged silently.
+func checkUniqueKeys(f *ast.File) error {
+	var l diag.List
+	check := func(decls []ast.Decl) {
+		first := map[string]token.Pos{}
+		for _, d := range decls {
+			field, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			name, _, err := ast.LabelName(field.Label)
+			if err != nil {
+				continue
+			}
+			if at, seen := first[name]; seen {
+				l = append(l, diag.At(field.Label.Pos().Position(), diag.Error,
+					fmt.Sprintf("duplicate key %q: it is already set on line %d; a YAML mapping holds each key once: merge the two", name, at.Line())))
+				continue
+			}
+			first[name] = field.Label.Pos()
+		}
+	}
+	check(f.Decls)
+	ast.Walk(f, func(n ast.Node) bool {
+		if s, ok := n.(*ast.StructLit); ok {
+			check(s.Elts)
+		}
+		return true
+	}, nil)
+	if len(l) > 0 {
+		return l.Sort()
+	}
+	return nil
+}
+
+// extractYAML is yaml.Extract, with a panic of the decoder turned into a
+// syntax error: one bad file must not take down a lint of many.
+func extractYAML(filename string, src []byte) (*ast.File, error) {
+	return noPanic(filename, func() (*ast.File, error) { return yaml.Extract(filename, src) })
+}
+
+// noPanic calls decode and turns a panic into a syntax error of filename.
+func noPanic(filename string, decode func() (*ast.File, error)) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, diag.List{{Filename: filename, Line: 1, Column: 1, Message: fmt.Sprintf("syntax error: the YAML decoder failed on this file (%v): please report it to egmc with the file", r)}}
+		}
+	}()
+	return decode()
 }
 
 // checkHermetic refuses imports outside the CUE standard library and file

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"cuelang.org/go/cue/ast"
+
 	"egmc.dev/egmc/compiler/diag"
 )
 
@@ -25,6 +27,12 @@ func TestRefusals(t *testing.T) {
 		{"scalar document", "i.yaml", "just text\n", "i.yaml:1:1: the intent must be a YAML mapping"},
 		{"module import", "i.cue", "import \"example.com/x\"\na: 1\n", `i.cue:1:8: import "example.com/x" is not allowed`},
 		{"file embedding", "i.cue", "@extern(embed)\na: _ @embed(file=x.json)\n", "i.cue:1:1: file embedding (@extern) is not allowed"},
+		{"CR line breaks", "i.yaml", "a: 1\rb: 2\rc: 3\r", "i.yaml:1:5: the file holds a carriage return (CR) without a line feed"},
+		{"CR at the end", "i.yaml", "a: 1\n\r", "i.yaml:2:1: the file holds a carriage return"},
+		{"NEL line breaks", "i.yaml", "a: 1\nb: 2\u0085c: 3\u0085", "i.yaml:2:5: the file holds a next-line character (U+0085)"},
+		{"LS line breaks", "i.yaml", "a: 1\u2028b: 2\u2028", "i.yaml:1:5: the file holds a line separator (U+2028)"},
+		{"PS in a string", "i.yaml", "a: \"x\u2029y\"\n", "i.yaml:1:6: the file holds a paragraph separator (U+2029)"},
+		{"CR line breaks in CUE", "i.cue", "a: 1\rb: 2\r", "i.cue:1:5: the file holds a carriage return"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -41,6 +49,32 @@ func TestRefusals(t *testing.T) {
 				t.Errorf("got %q, want prefix %q", l.Error(), c.want)
 			}
 		})
+	}
+}
+
+// TestDecoderPanicIsAnError: a panic of CUE's YAML decoder is a syntax
+// error of the file, not a crash of egmc: lone CR line breaks crash
+// cuelang.org/go v0.17.1's decoder (checkText refuses them first).
+func TestDecoderPanicIsAnError(t *testing.T) {
+	_, err := noPanic("i.yaml", func() (*ast.File, error) { panic("index out of range") })
+	var l diag.List
+	if !errors.As(err, &l) || !strings.HasPrefix(l.Error(), "i.yaml:1:1: syntax error: the YAML decoder failed") {
+		t.Errorf("got %v, want a syntax error at i.yaml:1:1", err)
+	}
+	// the decoder itself, past checkText: no panic escapes.
+	if _, err := extractYAML("i.yaml", []byte("a: 1\rb: 2\rc: 3\r")); err != nil {
+		t.Logf("lone CR line breaks: %v", err)
+	}
+}
+
+// TestCRLFIsALineBreak: Windows line endings are accepted, with the
+// positions of LF ones.
+func TestCRLFIsALineBreak(t *testing.T) {
+	for _, name := range []string{"i.yaml", "i.cue"} {
+		format, _ := FormatOf(name)
+		if _, err := Parse(name, format, []byte("a: 1\r\nb: 2\r\n")); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 
