@@ -7,6 +7,7 @@ package load
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,18 +83,53 @@ func FormatOf(filename string) (Format, error) {
 }
 
 func readLimited(filename string) ([]byte, error) {
+	src, err := ReadLimited(filename, MaxSize)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return nil, diag.List{{Filename: filename, Message: fmt.Sprintf("the intent is larger than %d MiB: split it into several intents", MaxSize>>20)}}
+	case err != nil:
+		return nil, diag.List{{Filename: filename, Message: fmt.Sprintf("cannot read the intent: %v", unwrapPath(err))}}
+	}
+	return src, nil
+}
+
+// ErrTooLarge is ReadLimited's error for a file over its limit.
+var ErrTooLarge = errors.New("file too large")
+
+// ErrNotRegular is ReadLimited's error for a path that is not a regular
+// file (a FIFO, a device, a socket), which could block or never end.
+var ErrNotRegular = errors.New("not a regular file: egmc reads only regular files")
+
+// ReadLimited reads a regular file of at most limit bytes. It refuses a
+// FIFO or device before opening it (opening a FIFO blocks until a writer
+// comes) and a file whose size is over the limit before reading it, and
+// stops reading one that grows past the limit.
+func ReadLimited(filename string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(filename)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "read", Path: filename, Err: ErrNotRegular}
+	}
+	if fi.Size() > limit {
+		return nil, &os.PathError{Op: "read", Path: filename, Err: ErrTooLarge}
+	}
 	f, err := os.Open(filename)
 	if err != nil {
-		return nil, diag.List{{Filename: filename, Message: fmt.Sprintf("cannot read the intent: %v", unwrapPath(err))}}
+		return nil, err
 	}
 	defer f.Close()
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, diag.List{{Filename: filename, Message: fmt.Sprintf("cannot read the intent: %v", unwrapPath(err))}}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, &os.PathError{Op: "read", Path: filename, Err: ErrNotRegular}
 	}
-	if n > MaxSize {
-		return nil, diag.List{{Filename: filename, Message: fmt.Sprintf("the intent is larger than %d MiB: split it into several intents", MaxSize>>20)}}
+	var buf bytes.Buffer
+	n, err := buf.ReadFrom(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, &os.PathError{Op: "read", Path: filename, Err: ErrTooLarge}
 	}
 	return buf.Bytes(), nil
 }

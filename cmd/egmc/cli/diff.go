@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"egmc.dev/egmc/compiler"
+	"egmc.dev/egmc/compiler/load"
 )
 
 const diffHelp = `Diff compares what an intent compiles to with rendered manifests committed
@@ -82,13 +84,31 @@ func compare(res *compiler.Result, path string) ([]string, error) {
 		return nil, err
 	}
 	if !fi.IsDir() {
-		got, err := os.ReadFile(path)
+		got, err := readOutput(path)
 		if err != nil {
 			return nil, err
 		}
 		return compareObjects(want, got, path)
 	}
 	return compareDir(res, want, path)
+}
+
+// maxOutput is the most diff reads of an output: a stream file, or the
+// phase files of a directory together. egmc's largest intent (5000
+// routes) writes about 9 MiB.
+const maxOutput = 64 << 20
+
+// readOutput reads an output file diff compares with: a regular file of
+// at most maxOutput bytes.
+func readOutput(path string) ([]byte, error) {
+	b, err := load.ReadLimited(path, maxOutput)
+	switch {
+	case errors.Is(err, load.ErrTooLarge):
+		return nil, fmt.Errorf("%s is larger than %d MiB, more than egmc writes for any intent: is it egmc's output?", path, maxOutput>>20)
+	case err != nil:
+		return nil, fmt.Errorf("reading %s: %w", path, unwrapPathError(err))
+	}
+	return b, nil
 }
 
 // phaseFile matches the phase files of an output directory.
@@ -104,9 +124,12 @@ func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error)
 	var got bytes.Buffer
 	for _, e := range entries {
 		if phaseFile.MatchString(e.Name()) {
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			b, err := readOutput(filepath.Join(dir, e.Name()))
 			if err != nil {
 				return nil, err
+			}
+			if got.Len()+len(b) > maxOutput {
+				return nil, fmt.Errorf("%s: the phase files are larger than %d MiB together, more than egmc writes for any intent: is it an egmc output directory?", dir, maxOutput>>20)
 			}
 			got.WriteString("---\n")
 			got.Write(b)
@@ -131,7 +154,7 @@ func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error)
 
 // compareFile compares a values file (as data) or RUNBOOK.md (as text).
 func compareFile(path string, want []byte) []string {
-	got, err := os.ReadFile(path)
+	got, err := load.ReadLimited(path, maxOutput)
 	if err != nil {
 		return []string{fmt.Sprintf("+ %s (missing)", filepath.Base(path))}
 	}

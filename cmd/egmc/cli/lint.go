@@ -1,16 +1,18 @@
 package cli
 
 import (
-	"egmc.dev/egmc/compiler"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/compiler/diag"
 	"egmc.dev/egmc/compiler/lint"
+	"egmc.dev/egmc/compiler/load"
 )
 
 const lintHelp = `Lint checks files without printing manifests.
@@ -94,7 +96,11 @@ func readInputs(paths []string) ([]lint.Input, diag.List) {
 	var inputs []lint.Input
 	var errs diag.List
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := load.ReadLimited(p, load.MaxSize)
+		if errors.Is(err, load.ErrTooLarge) {
+			errs = append(errs, diag.Diagnostic{Filename: p, Message: fmt.Sprintf("the file is larger than %d MiB, the most egmc lint reads: split it", load.MaxSize>>20)})
+			continue
+		}
 		if err != nil {
 			errs = append(errs, diag.Diagnostic{Filename: p, Message: fmt.Sprintf("cannot read: %v", unwrapPathError(err))})
 			continue
