@@ -6,6 +6,7 @@ package diag
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue/token"
@@ -47,24 +48,60 @@ func At(pos token.Position, sev Severity, msg string) Diagnostic {
 	return Diagnostic{Filename: pos.Filename, Line: pos.Line, Column: pos.Column, Severity: sev, Message: msg}
 }
 
-// String formats the diagnostic as file:line:col: [warning: ][RULE: ]message.
+// String formats the diagnostic as file:line:col: [warning: ][RULE: ]message,
+// on one line: control characters of the file name and the message
+// (which may hold text of the user's, such as a CUE error("...")) are
+// escaped, so that no message can forge another line, move the cursor or
+// reorder the text of a terminal.
 func (d Diagnostic) String() string {
 	var b strings.Builder
 	switch {
 	case d.Filename == "":
 	case d.Line == 0:
-		fmt.Fprintf(&b, "%s: ", d.Filename)
+		fmt.Fprintf(&b, "%s: ", Escape(d.Filename))
 	default:
-		fmt.Fprintf(&b, "%s:%d:%d: ", d.Filename, d.Line, d.Column)
+		fmt.Fprintf(&b, "%s:%d:%d: ", Escape(d.Filename), d.Line, d.Column)
 	}
 	if d.Severity == Warning {
 		b.WriteString("warning: ")
 	}
 	if d.Rule != "" {
-		b.WriteString(d.Rule + ": ")
+		b.WriteString(Escape(d.Rule) + ": ")
 	}
-	b.WriteString(d.Message)
+	b.WriteString(Escape(d.Message))
 	return b.String()
+}
+
+// Escape returns s with each control character (C0, DEL, C1), line or
+// paragraph separator and bidirectional formatting character written as
+// a Go escape (\n, \x1b, \u202e); s itself when it has none.
+func Escape(s string) string {
+	if strings.IndexFunc(s, unsafeRune) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !unsafeRune(r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
+}
+
+// unsafeRune tells whether r must not reach a terminal as it is.
+func unsafeRune(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r <= 0x9f:
+		return true
+	case r == 0x2028, r == 0x2029:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
 }
 
 // List is a list of diagnostics; as an error it holds at least one.

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"os/signal"
 	"syscall"
 
@@ -77,7 +78,7 @@ func RunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var usage *usageError
 	if errors.As(err, &usage) || isCobraUsage(cmd, err) {
-		fmt.Fprintf(stderr, "egmc: %v\nRun '%s --help' for usage.\n", err, cmd.CommandPath())
+		fmt.Fprintf(stderr, "egmc: %s\nRun '%s --help' for usage.\n", escapeLines(err.Error()), cmd.CommandPath())
 		return exitUsage
 	}
 	if err != errSilent {
@@ -121,7 +122,17 @@ func printError(w io.Writer, err error) {
 		}
 		return
 	}
-	fmt.Fprintf(w, "egmc: %v\n", err)
+	fmt.Fprintf(w, "egmc: %s\n", escapeLines(err.Error()))
+}
+
+// escapeLines escapes the control characters of each line of a message
+// that is not a diagnostic (an internal error may span lines).
+func escapeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = diag.Escape(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // usageError is a mistake on the command line.
