@@ -372,6 +372,11 @@ func (g *gen) evalRoute(i int, raw json.RawMessage) routeResult {
 		return routeResult{err: diag.Internalf("claim of route %d: %v", i, err)}
 	}
 	r.Claim = claim
+	if g.s.HasError(r.Problems) {
+		// the compile fails with these problems: generating objects the
+		// route's errors make invalid would only fail validation.
+		return r
+	}
 	v := fill(g.routeGen, envPath, g.envData, routePath, route, indexPath, i, runbookPath, g.runbook)
 	if err := read(v, &r.Out); err != nil {
 		return routeResult{err: diag.Internalf("profile %s: route %d: %v", g.profile, i, err)}

@@ -36,3 +36,46 @@ func BenchmarkResolveWhole(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBounds measures the shape check every intent pays before the
+// schema sees it.
+func BenchmarkBounds(b *testing.B) {
+	s, err := module.NewEmbedded().Schema()
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := load.Parse("intent.yaml", load.YAML, bench.Intent(1000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	user := cuecontext.New().BuildFile(in.File)
+	loc := &locator{file: in.File, user: user}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if d := checkBounds(user, s.Intent(), loc); d != nil {
+			b.Fatal(d)
+		}
+	}
+}
+
+// BenchmarkShape measures the shape check every valid intent pays.
+func BenchmarkShape(b *testing.B) {
+	in, err := load.Parse("intent.yaml", load.YAML, bench.Intent(1000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	user := cuecontext.New().BuildFile(in.File)
+	j, err := user.MarshalJSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc := &locator{file: in.File, user: user}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if d := checkShape(j, loc); d != nil {
+			b.Fatal(d)
+		}
+	}
+}

@@ -53,6 +53,9 @@ func Unify(ctx context.Context, s *module.Schema, in *load.Intent, opts generate
 		return nil, loc.diagnostics(loc.findings(err), s.Intent())
 	}
 	if j, err := user.MarshalJSON(); err == nil {
+		if d := checkShape(j, loc); d != nil {
+			return nil, d
+		}
 		res, problems, err := generate.Generate(ctx, s, j, opts)
 		if err != generate.ErrUnresolved {
 			return finish(s, res, problems, err, loc)
@@ -60,6 +63,9 @@ func Unify(ctx context.Context, s *module.Schema, in *load.Intent, opts generate
 	}
 	// The intent does not resolve: resolve it whole, with the user's
 	// positions, for the messages.
+	if d := checkBounds(user, s.Intent(), loc); d != nil {
+		return nil, d
+	}
 	resolved := s.Intent().Unify(user)
 	if err := resolved.Validate(cue.Concrete(true)); err != nil {
 		found := loc.dropDerived(append(loc.findings(err), loc.complete(s.Intent(), resolved)...), s.Intent())
