@@ -46,6 +46,8 @@ type Intent struct {
 	Format   Format
 	// File is the intent as CUE syntax, with the user's positions.
 	File *ast.File
+	// Source is the file's text.
+	Source []byte
 }
 
 // ReadFile reads and parses the intent at filename.
@@ -155,7 +157,7 @@ func Parse(filename string, format Format, src []byte) (*Intent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Intent{Filename: filename, Format: format, File: f}, nil
+	return &Intent{Filename: filename, Format: format, File: f, Source: src}, nil
 }
 
 // checkText refuses empty, oversized and non-UTF-8 input.

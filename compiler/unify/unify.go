@@ -20,6 +20,7 @@ import (
 	"egmc.dev/egmc/compiler/generate"
 	"egmc.dev/egmc/compiler/load"
 	"egmc.dev/egmc/compiler/module"
+	"egmc.dev/egmc/compiler/sandbox"
 )
 
 // Result is an intent unified with the schema and evaluated by its
@@ -41,6 +42,13 @@ var (
 // diag.List; a fault in egmc's own CUE as a *diag.Internal. When ctx is
 // done, it stops between routes with ctx's error.
 func Unify(ctx context.Context, s *module.Schema, in *load.Intent, opts generate.Options) (*Result, error) {
+	if in.Format == load.CUE {
+		// the author's own CUE may compute without bound: prove that it
+		// finishes, in a child process, before evaluating it here.
+		if err := sandbox.Check(ctx, in.Filename, in.Source, sandbox.Default); err != nil {
+			return nil, err
+		}
+	}
 	user := cuecontext.New().BuildFile(in.File)
 	loc := &locator{file: in.File, user: user}
 	if err := user.Err(); err != nil {
