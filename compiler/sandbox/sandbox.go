@@ -104,9 +104,16 @@ func Check(ctx context.Context, filename string, src []byte, lim Limits) error {
 }
 
 // outOfMemory tells whether the child's runtime died for want of memory:
-// an allocation past the data limit between two samples of watchMemory.
+// an allocation past the data limit between two samples of watchMemory
+// (the Go runtime's "out of memory" or "cannot allocate memory", or the
+// race detector's "failed to allocate ... (errno: 12)", ENOMEM).
 func outOfMemory(stderr []byte) bool {
-	return bytes.Contains(stderr, []byte("out of memory")) || bytes.Contains(stderr, []byte("cannot allocate memory"))
+	for _, s := range []string{"out of memory", "cannot allocate memory", "(errno: 12)"} {
+		if bytes.Contains(stderr, []byte(s)) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstLine is the first line of the child's error output.
