@@ -2,14 +2,18 @@ package emit
 
 import (
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 )
 
-// writes tracks the temporary directories of WriteDir calls in flight, so
-// that Abort can remove them when the process is interrupted.
+// writes tracks the temporary files of WriteDir calls in flight, so that
+// Abort can remove them when the process is interrupted.
 var writes struct {
 	sync.Mutex
 	aborted bool
@@ -19,16 +23,16 @@ var writes struct {
 // errAborted is returned by a WriteDir that Abort stopped.
 var errAborted = fmt.Errorf("interrupted: the output directory was left as it was")
 
-// Abort stops every WriteDir in flight and removes its temporary
-// directory; later calls fail. A replacement already under way finishes
-// first, so each output directory holds either its old contents or its
-// complete new ones. egmc calls it when interrupted, before exiting.
+// Abort stops every WriteDir in flight and removes its temporary files;
+// later calls fail. Renames already under way finish first, so each
+// output directory holds either its old files or its complete new ones.
+// egmc calls it when interrupted, before exiting.
 func Abort() {
 	writes.Lock()
 	defer writes.Unlock()
 	writes.aborted = true
 	for tmp := range writes.tmp {
-		os.RemoveAll(tmp)
+		os.Remove(tmp)
 	}
 }
 
@@ -52,8 +56,9 @@ func untrack(tmp string) {
 	delete(writes.tmp, tmp)
 }
 
-// beforeSwap is a test hook run just before the replacement.
-var beforeSwap = func() {}
+// beforeRename is a test hook run after every file is written, just
+// before the first one is renamed into place.
+var beforeRename = func() {}
 
 // File is one file of an output directory.
 type File struct {
@@ -61,111 +66,212 @@ type File struct {
 	Data []byte
 }
 
-// WriteDir replaces the contents egmc manages in dir with files,
-// atomically: the files are written to a temporary directory beside dir,
-// which then takes dir's place with one rename. When anything fails
-// before that rename, or the process is interrupted (see Abort), dir is
-// left exactly as it was. Files in dir that egmc did not write are carried
-// over untouched, so a README or a kustomization.yaml next to the
-// manifests survives.
-func WriteDir(dir string, files []File, managed func(name string) bool) (err error) {
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".egmc-*")
+// tmpPattern names egmc's temporary files in an output directory; those
+// an interrupted run left are removed by the next.
+const tmpPattern = ".egmc-*.tmp"
+
+// maxStale is the most bytes WriteDir reads of a file to ask whether egmc
+// wrote it.
+const maxStale = 64 << 10
+
+// WriteDir writes files into dir and removes the files of an earlier
+// build that it no longer writes, touching nothing else:
+//
+//   - dir is created (0755 less the umask) when missing; when it is a
+//     symbolic link, the files are written where it points;
+//   - each file is first written in full to a temporary file in the
+//     directory (with the mode of the file it replaces, or 0644 less the
+//     umask), and only when every one is written are they renamed into
+//     place, each rename atomic: a failure or an interrupt (Abort) before
+//     that leaves dir exactly as it was;
+//   - a file that files does not hold is removed only when stale says
+//     egmc wrote it (given its name and first bytes): a user's file, even
+//     one named like egmc's, stays;
+//   - temporary files of an earlier interrupted run are removed, and so
+//     are the directories beside dir that egmc before v0.2 left there.
+func WriteDir(dir string, files []File, stale func(name string, head []byte) bool) (err error) {
+	real, err := outputDir(dir)
 	if err != nil {
 		return err
 	}
+	removeLeftovers(dir, real)
+	temps := make([]string, len(files))
 	defer func() {
-		untrack(tmp)
-		if err != nil {
-			os.RemoveAll(tmp)
+		for _, t := range temps {
+			if t != "" {
+				untrack(t)
+				if err != nil {
+					os.Remove(t)
+				}
+			}
 		}
 	}()
-	if err := track(tmp); err != nil {
+	for i, f := range files {
+		if strings.ContainsAny(f.Name, `/\`) || f.Name == "" || f.Name[0] == '.' {
+			return fmt.Errorf("output file name %q: not a plain file name", f.Name)
+		}
+		if temps[i], err = writeTemp(real, f); err != nil {
+			return err
+		}
+	}
+	old, err := staleFiles(real, files, stale)
+	if err != nil {
 		return err
 	}
-	if err := carryOver(dir, tmp, managed); err != nil {
-		return err
-	}
-	if err := writeFiles(tmp, files); err != nil {
-		return err
-	}
-	beforeSwap()
-	writes.Lock() // Abort waits for a replacement under way
+	beforeRename()
+	writes.Lock() // Abort waits for the renames under way
 	defer writes.Unlock()
 	if writes.aborted {
 		return errAborted
 	}
-	return swap(dir, tmp)
+	for i, f := range files {
+		if err := os.Rename(temps[i], filepath.Join(real, f.Name)); err != nil {
+			return fmt.Errorf("writing %s: %w", filepath.Join(dir, f.Name), err)
+		}
+		delete(writes.tmp, temps[i]) // untrack, under the lock held here
+		temps[i] = ""
+	}
+	for _, name := range old {
+		if err := os.Remove(filepath.Join(real, name)); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("removing %s, which egmc no longer writes: %w", filepath.Join(dir, name), err)
+		}
+	}
+	return syncDir(real)
 }
 
-// carryOver copies the files of dir that egmc does not manage into tmp.
-func carryOver(dir, tmp string, managed func(string) bool) error {
-	entries, err := os.ReadDir(dir)
+// outputDir returns the directory the files go to: dir, created when
+// missing, or the directory dir links to.
+func outputDir(dir string) (string, error) {
+	real, err := filepath.EvalSymlinks(dir)
 	if os.IsNotExist(err) {
-		return nil
+		if _, lerr := os.Lstat(dir); lerr == nil {
+			return "", fmt.Errorf("%s is a symbolic link to a missing directory: create it, or remove the link", dir)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		return dir, nil
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%s is not a directory", dir)
+	}
+	return real, nil
+}
+
+// removeLeftovers removes what interrupted runs left: temporary files in
+// the directory, and the temporary directories beside it of egmc before
+// v0.2 (.<name>.egmc-*, which replaced the whole directory).
+func removeLeftovers(dir, real string) {
+	if old, _ := filepath.Glob(filepath.Join(real, tmpPattern)); len(old) > 0 {
+		for _, p := range old {
+			os.Remove(p)
+		}
+	}
+	base := filepath.Base(filepath.Clean(dir))
+	if base == "." || base == ".." || base == string(filepath.Separator) {
+		return
+	}
+	beside, _ := filepath.Glob(filepath.Join(filepath.Dir(filepath.Clean(dir)), "."+base+".egmc-*"))
+	for _, p := range beside {
+		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+			os.RemoveAll(p)
+		}
+	}
+}
+
+// writeTemp writes f to a temporary file in dir, with the mode of the
+// file it will replace, synced, and returns its path.
+func writeTemp(dir string, f File) (string, error) {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Lstat(filepath.Join(dir, f.Name)); err == nil {
+		if !fi.Mode().IsRegular() {
+			return "", fmt.Errorf("%s is not a regular file: egmc writes its output there; move it away", filepath.Join(dir, f.Name))
+		}
+		mode = fi.Mode().Perm()
+	}
+	t, err := createTemp(dir, mode)
+	if err != nil {
+		return "", err
+	}
+	if err := track(t.Name()); err != nil {
+		t.Close()
+		os.Remove(t.Name())
+		return "", err
+	}
+	_, err = t.Write(f.Data)
+	if err == nil {
+		err = t.Sync()
+	}
+	if cerr := t.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && mode != 0o644 {
+		err = os.Chmod(t.Name(), mode) // the replaced file's own mode, umask or not
+	}
+	if err != nil {
+		os.Remove(t.Name())
+		untrack(t.Name())
+		return "", err
+	}
+	return t.Name(), nil
+}
+
+// createTemp creates a new temporary file in dir, with mode less the
+// umask (os.CreateTemp would make it 0600).
+func createTemp(dir string, mode os.FileMode) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, strings.Replace(tmpPattern, "*", strconv.FormatUint(rand.Uint64(), 36), 1))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, mode)
+		if !os.IsExist(err) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("creating a temporary file in %s: too many tries", dir)
+}
+
+// staleFiles lists the regular files of dir that files does not hold and
+// that stale says egmc wrote.
+func staleFiles(dir string, files []File, stale func(string, []byte) bool) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	writing := map[string]bool{}
+	for _, f := range files {
+		writing[f.Name] = true
+	}
+	var old []string
 	for _, e := range entries {
-		if managed(e.Name()) {
+		if writing[e.Name()] || !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		if err := os.Link(filepath.Join(dir, e.Name()), filepath.Join(tmp, e.Name())); err != nil {
-			if err := copyEntry(filepath.Join(dir, e.Name()), filepath.Join(tmp, e.Name())); err != nil {
-				return err
-			}
+		head, err := readHead(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		if stale(e.Name(), head) {
+			old = append(old, e.Name())
 		}
 	}
-	return nil
+	sort.Strings(old)
+	return old, nil
 }
 
-func copyEntry(from, to string) error {
-	return os.CopyFS(to, os.DirFS(from))
-}
-
-func writeFiles(dir string, files []File) error {
-	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Data, 0o644); err != nil {
-			return err
-		}
+// readHead reads the first maxStale bytes of a file.
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// swap puts tmp in dir's place: a missing dir is a single rename, an
-// existing one is exchanged with tmp in one step where the system can
-// (exchange), and else moved aside first; the old contents are removed
-// once tmp is in place.
-func swap(dir, tmp string) error {
-	switch _, err := os.Lstat(dir); {
-	case os.IsNotExist(err):
-		return os.Rename(tmp, dir)
-	case err != nil:
-		return err
-	}
-	if exchange(tmp, dir) == nil {
-		return os.RemoveAll(tmp) // tmp now holds the old contents
-	}
-	old := tmp + ".old"
-	if err := os.Rename(dir, old); err != nil {
-		return fmt.Errorf("replacing %s: %w", dir, err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if rerr := os.Rename(old, dir); rerr != nil {
-			return fmt.Errorf("replacing %s: %v; the previous contents are in %s", dir, err, old)
-		}
-		return fmt.Errorf("replacing %s: %w", dir, err)
-	}
-	return os.RemoveAll(old)
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxStale))
 }
 
 func syncDir(dir string) error {

@@ -4,10 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
-func managedYAML(name string) bool { return strings.HasSuffix(name, ".yaml") }
+// staleYAML: egmc "wrote" the .yaml files that start with "egmc".
+func staleYAML(name string, head []byte) bool {
+	return strings.HasSuffix(name, ".yaml") && strings.HasPrefix(string(head), "egmc")
+}
 
 func readDir(t *testing.T, dir string) map[string]string {
 	t.Helper()
@@ -26,22 +30,9 @@ func readDir(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// TestWriteDirReplacesManagedFiles: managed files are replaced (stale ones
-// removed), others kept, and nothing is left beside the directory.
-func TestWriteDirReplacesManagedFiles(t *testing.T) {
-	parent := t.TempDir()
-	dir := filepath.Join(parent, "out")
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("a1")}, {"stale.yaml", []byte("s")}}, managedYAML); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("a2")}, {"b.yaml", []byte("b")}}, managedYAML); err != nil {
-		t.Fatal(err)
-	}
+func checkDir(t *testing.T, dir string, want map[string]string) {
+	t.Helper()
 	got := readDir(t, dir)
-	want := map[string]string{"a.yaml": "a2", "b.yaml": "b", "README.md": "mine"}
 	if len(got) != len(want) {
 		t.Fatalf("got files %v, want %v", got, want)
 	}
@@ -50,28 +41,153 @@ func TestWriteDirReplacesManagedFiles(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
+}
+
+// TestWriteDirReplacesItsOwnFiles: egmc's files are replaced, its stale
+// ones removed, everything else kept (a README, a user's file named like
+// egmc's but not written by it).
+func TestWriteDirReplacesItsOwnFiles(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a1")}, {"stale.yaml", []byte("egmc s")}}, staleYAML); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"README.md": "mine", "my-values.yaml": "user values"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a2")}, {"b.yaml", []byte("egmc b")}}, staleYAML); err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, dir, map[string]string{"a.yaml": "egmc a2", "b.yaml": "egmc b", "README.md": "mine", "my-values.yaml": "user values"})
 	if entries, _ := os.ReadDir(parent); len(entries) != 1 {
-		t.Errorf("temporary directories left beside the output: %v", entries)
+		t.Errorf("files left beside the output: %v", entries)
 	}
 }
 
-// TestWriteDirFailureLeavesDirAlone: when writing fails, the directory is
-// exactly as it was.
-func TestWriteDirFailureLeavesDirAlone(t *testing.T) {
+// TestWriteDirKeepsModes: a replaced file keeps its mode, the directory
+// its own; a new file gets 0644 less the umask.
+func TestWriteDirKeepsModes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("old")}}, managedYAML); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteDir(dir, []File{{"a.yaml", []byte("new")}, {"sub/b.yaml", []byte("x")}}, managedYAML)
-	if err == nil {
-		t.Fatal("want an error writing into a missing subdirectory")
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("egmc old"), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	got := readDir(t, dir)
-	if len(got) != 1 || got["a.yaml"] != "old" {
-		t.Errorf("directory changed by a failed write: %v", got)
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("egmc b")}}, staleYAML); err != nil {
+		t.Fatal(err)
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {
-		t.Errorf("temporary directories left beside the output: %v", entries)
+	for name, want := range map[string]os.FileMode{"": 0o700 | os.ModeDir, "a.yaml": 0o600, "b.yaml": 0o644} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != want {
+			t.Errorf("%q: mode %v, want %v", name, fi.Mode(), want)
+		}
+	}
+}
+
+// TestWriteDirThroughALink: a symbolic link to a directory stays a link,
+// and the files land where it points.
+func TestWriteDirThroughALink(t *testing.T) {
+	parent := t.TempDir()
+	target := filepath.Join(parent, "target")
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(parent, "link")
+	if err := os.Symlink("target", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDir(link, []File{{"a.yaml", []byte("egmc a")}}, staleYAML); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v, %v", fi, err)
+	}
+	checkDir(t, target, map[string]string{"a.yaml": "egmc a"})
+	broken := filepath.Join(parent, "broken")
+	if err := os.Symlink("missing", broken); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDir(broken, []File{{"a.yaml", nil}}, staleYAML); err == nil || !strings.Contains(err.Error(), "symbolic link to a missing directory") {
+		t.Errorf("a link to nowhere: %v", err)
+	}
+}
+
+// TestWriteDirIntoTheWorkingDirectory: -o . writes in place (it once
+// copied the directory into itself).
+func TestWriteDirIntoTheWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("mine.txt", []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{".", "./", dir} {
+		if err := WriteDir(d, []File{{"a.yaml", []byte("egmc " + d)}}, staleYAML); err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+	}
+	checkDir(t, dir, map[string]string{"a.yaml": "egmc " + dir, "mine.txt": "mine"})
+}
+
+// TestWriteDirFailureLeavesDirAlone: when writing fails, the directory is
+// exactly as it was and no temporary file is left.
+func TestWriteDirFailureLeavesDirAlone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc old")}}, staleYAML); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "b.yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("x")}}, staleYAML)
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("got %v, want an error for the directory in b.yaml's place", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "a.yaml")); string(b) != "egmc old" {
+		t.Errorf("a.yaml changed by a failed write: %q", b)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, tmpPattern)); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	if err := WriteDir(dir, []File{{"../x.yaml", nil}}, staleYAML); err == nil {
+		t.Error("wrote a file outside the directory")
+	}
+}
+
+// TestWriteDirRemovesLeftovers: temporary files of an interrupted run in
+// the directory, and the directories egmc before v0.2 left beside it, are
+// removed; other hidden files are not.
+func TestWriteDirRemovesLeftovers(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "out")
+	for _, d := range []string{dir, filepath.Join(parent, ".out.egmc-123"), filepath.Join(parent, ".other.egmc-1")} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{".egmc-abc.tmp", ".keep"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a")}}, staleYAML); err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, dir, map[string]string{"a.yaml": "egmc a", ".keep": ""})
+	entries, _ := os.ReadDir(parent)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != ".other.egmc-1,out" {
+		t.Errorf("beside the output: %v", names)
 	}
 }
 
@@ -91,30 +207,24 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
-// TestWriteDirAbort: an interrupt just before the replacement leaves the
-// directory as it was and removes the temporary one; later writes fail.
+// TestWriteDirAbort: an interrupt just before the renames leaves the
+// directory as it was and removes the temporary files; later writes fail.
 func TestWriteDirAbort(t *testing.T) {
-	parent := t.TempDir()
-	dir := filepath.Join(parent, "out")
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("old")}}, managedYAML); err != nil {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc old")}}, staleYAML); err != nil {
 		t.Fatal(err)
 	}
-	beforeSwap = Abort
+	beforeRename = Abort
 	defer func() {
-		beforeSwap = func() {}
+		beforeRename = func() {}
 		writes.aborted = false
 	}()
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("new")}}, managedYAML); err != errAborted {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("egmc b")}}, staleYAML); err != errAborted {
 		t.Fatalf("WriteDir = %v, want %v", err, errAborted)
 	}
-	if got := readDir(t, dir); len(got) != 1 || got["a.yaml"] != "old" {
-		t.Errorf("after an interrupt the directory holds %v", got)
-	}
-	if entries, _ := os.ReadDir(parent); len(entries) != 1 {
-		t.Errorf("temporary directories left beside the output: %v", entries)
-	}
-	beforeSwap = func() {}
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("new")}}, managedYAML); err != errAborted {
+	checkDir(t, dir, map[string]string{"a.yaml": "egmc old"})
+	beforeRename = func() {}
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}}, staleYAML); err != errAborted {
 		t.Errorf("WriteDir after Abort = %v, want %v", err, errAborted)
 	}
 }

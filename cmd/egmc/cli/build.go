@@ -20,8 +20,12 @@ gives the same bytes.
 With -o DIR, egmc writes one file per phase (00-namespaces.yaml, ...), the
 Helm values files (envoy-gateway-values.yaml, istiod-values.yaml, ...) and
 RUNBOOK.md: install order, restarts, verification commands and the known
-limitations of this setup. DIR is replaced atomically: a failed build
-leaves it as it was. Other files in DIR are kept.
+limitations of this setup. egmc touches only its own files: each is
+written in full before any replaces the old one (each replacement atomic,
+keeping the old file's mode), so a failed or interrupted build leaves DIR
+as it was; phase and values files an earlier build wrote and this one does
+not are removed; every other file stays. DIR may be "." or a symbolic link
+to a directory.
 
 INTENT may be a directory holding one intent.cue or intent.yaml (the default
 is the current directory): that is how the Argo CD config management plugin
