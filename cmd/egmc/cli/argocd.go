@@ -25,6 +25,8 @@ import (
 
 // argoParams are the build settings an Argo CD Application gives.
 type argoParams struct {
+	// active: egmc runs under Argo CD.
+	active bool
 	intent string
 	strict *bool
 	// strictFrom names where strict came from, for the error it causes.
@@ -38,6 +40,7 @@ func argoCDParams(getenv func(string) string) (argoParams, error) {
 	if getenv("ARGOCD_APP_NAME") == "" {
 		return p, nil
 	}
+	p.active = true
 	params := map[string]string{}
 	if raw := getenv("ARGOCD_APP_PARAMETERS"); raw != "" {
 		var list []struct {
@@ -97,7 +100,7 @@ func insideDir(dir, path string) error {
 		return nil // a missing file is reported when it is read
 	}
 	if rel, err := filepath.Rel(realDir, real); err != nil || !filepath.IsLocal(rel) {
-		return fmt.Errorf("the Argo CD intent %q leads outside the application's source directory", path)
+		return fmt.Errorf("the intent %q leads outside the application's source directory (through a symbolic link): under Argo CD egmc reads only files of the application", path)
 	}
 	return nil
 }

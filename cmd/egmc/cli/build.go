@@ -65,9 +65,6 @@ func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 			}
 			path := "."
 			if argo.intent != "" {
-				if err := insideDir(".", argo.intent); err != nil {
-					return err
-				}
 				path = argo.intent
 			}
 			if len(args) == 1 {
@@ -80,6 +77,13 @@ func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 			file, err := resolveIntent(path)
 			if err != nil {
 				return err
+			}
+			if argo.active {
+				// the file itself, once found: a directory inside the
+				// application may hold an intent.yaml that links out.
+				if err := insideDir(".", file); err != nil {
+					return err
+				}
 			}
 			res, err := c.CompileFile(cmd.Context(), file, compiler.Options{Files: outDir != "" || check != ""})
 			if err != nil {
