@@ -22,6 +22,8 @@ import (
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 	"cuelang.org/go/encoding/yaml"
+	goccyyaml "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
 
 	"egmc.dev/egmc/compiler/diag"
 )
@@ -198,7 +200,7 @@ func ExtractYAML(filename string, src []byte) (*ast.File, error) {
 	}
 	f, err := extractYAML(filename, src)
 	if err != nil {
-		return nil, fromSyntax(filename, err)
+		return nil, yamlSyntax(filename, src, err)
 	}
 	return f, nil
 }
@@ -241,7 +243,7 @@ func parseCUE(filename string, src []byte) (*ast.File, error) {
 func parseYAML(filename string, src []byte) (*ast.File, error) {
 	f, err := extractYAML(filename, src)
 	if err != nil {
-		return nil, fromSyntax(filename, err)
+		return nil, yamlSyntax(filename, src, err)
 	}
 	if len(f.Decls) == 1 {
 		if e, ok := f.Decls[0].(*ast.EmbedDecl); ok {
@@ -367,6 +369,40 @@ func fromSyntax(filename string, err error) error {
 		l = append(l, diag.Diagnostic{Filename: filename, Line: 1, Column: 1, Message: "syntax error: " + err.Error()})
 	}
 	return l.Sort()
+}
+
+// yamlSyntax turns a YAML decoding error into diagnostics. CUE's decoder
+// gives only a line, and for an unclosed bracket or quote the line (off by
+// one) where the collection started, not the problem: the file is parsed
+// again with goccy/go-yaml, whose syntax errors carry the line and column
+// of the problem, and its position and message are used when it refuses
+// the file too.
+func yamlSyntax(filename string, src []byte, err error) error {
+	d := fromSyntax(filename, err)
+	var l diag.List
+	if !errors.As(d, &l) || len(l) != 1 || !yamlError.MatchString(err.Error()) {
+		return d
+	}
+	if line, col, msg, ok := goccySyntaxError(src); ok {
+		l[0].Line, l[0].Column, l[0].Message = line, col, "syntax error: "+msg
+	}
+	return l
+}
+
+// goccySyntaxError parses src with goccy/go-yaml and returns the position
+// and message of its syntax error, if it has one.
+func goccySyntaxError(src []byte) (line, col int, msg string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := goccyparser.ParseBytes(src, 0)
+	var se *goccyyaml.SyntaxError
+	if !errors.As(err, &se) || se.Token == nil || se.Token.Position == nil || se.Token.Position.Line < 1 {
+		return 0, 0, "", false
+	}
+	return se.Token.Position.Line, max(se.Token.Position.Column, 1), se.Message, true
 }
 
 // yamlError matches the YAML decoder's "file:line: message".

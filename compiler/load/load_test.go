@@ -21,7 +21,7 @@ func TestRefusals(t *testing.T) {
 		{"empty", "i.yaml", " \n\n", "i.yaml:1:1: the intent is empty"},
 		{"not utf-8", "i.yaml", "a: 1\nb: \xff\n", "i.yaml:2:4: the intent is not valid UTF-8"},
 		{"nul byte", "i.cue", "a: 1\x00", "i.cue:1:5: the intent holds a NUL byte"},
-		{"yaml syntax", "i.yaml", "a: [\n", "i.yaml:1:1: syntax error: did not find expected node content"},
+		{"yaml syntax", "i.yaml", "a: [\n", "i.yaml:1:4: syntax error: sequence end token ']' not found"},
 		{"cue syntax", "i.cue", "a: {\n", "i.cue:1:6: syntax error: expected '}', found 'EOF'"},
 		{"two documents", "i.yaml", "a: 1\n---\nb: 2\n", "i.yaml:2:1: the file holds several YAML documents"},
 		{"scalar document", "i.yaml", "just text\n", "i.yaml:1:1: the intent must be a YAML mapping"},
