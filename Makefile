@@ -54,7 +54,7 @@ FUZZTIME ?= 20s
 
 ## fuzz: run each fuzz target for FUZZTIME (default 20s); failures land in compiler/testdata/fuzz
 fuzz:
-	@for f in FuzzYAMLDecoding FuzzCUEDecoding FuzzCompile; do \
+	@for f in FuzzYAMLDecoding FuzzCUEDecoding FuzzCompile FuzzCompileCUE; do \
 		echo "$$f for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./compiler/ || exit 1; \
 	done

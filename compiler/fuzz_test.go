@@ -79,3 +79,14 @@ func FuzzCompile(f *testing.F) {
 		checkError(t, "intent.yaml", err)
 	})
 }
+
+// FuzzCompileCUE compiles arbitrary CUE intents end to end, the author's
+// own evaluation bounded in the sandbox: no panic, no hang, and every
+// error is a positioned diagnostic.
+func FuzzCompileCUE(f *testing.F) {
+	seeds(f, ".cue")
+	f.Fuzz(func(t *testing.T, src []byte) {
+		_, err := compileBytes("intent.cue", src)
+		checkError(t, "intent.cue", err)
+	})
+}
