@@ -39,6 +39,9 @@ import (
 type Input struct {
 	Name string
 	Data []byte
+	// Format is the file's format when its name has no extension that
+	// gives it (standard input); empty otherwise.
+	Format load.Format
 	// Context marks a file read for context only: the namespaces its
 	// intent generates count, its own findings are not reported.
 	Context bool
@@ -97,6 +100,14 @@ func Run(ctx context.Context, c *compiler.Compiler, inputs []Input) (*Result, er
 	}
 	res.Diagnostics = append(res.Diagnostics, md...).Sort()
 	return res, nil
+}
+
+// format is the input's Format, or the one its name gives.
+func (in Input) format() (load.Format, error) {
+	if in.Format != "" {
+		return in.Format, nil
+	}
+	return load.FormatOf(in.Name)
 }
 
 // MaxObjects is the most manifest objects one lint run checks. The
@@ -176,7 +187,7 @@ type document struct {
 // parses it exactly as egmc build does, so that the two give one verdict
 // on it (two documents, a scalar, a misspelt kind).
 func classify(in Input) (bool, []document, diag.List) {
-	format, err := load.FormatOf(in.Name)
+	format, err := in.format()
 	if err != nil {
 		return false, nil, asList(err)
 	}
@@ -325,7 +336,15 @@ func documents(name string, f *ast.File) []document {
 // lintIntent compiles an intent as far as lint needs and records the
 // labels of the namespaces it generates.
 func lintIntent(ctx context.Context, c *compiler.Compiler, in Input, labels map[string]map[string]string) diag.List {
-	res, err := c.CompileBytes(ctx, in.Name, in.Data, compiler.Options{Lint: true})
+	format, err := in.format()
+	if err != nil {
+		return asList(err)
+	}
+	parsed, err := load.Parse(in.Name, format, in.Data)
+	if err != nil {
+		return asList(err)
+	}
+	res, err := c.Compile(ctx, parsed, compiler.Options{Lint: true})
 	if err != nil {
 		return asList(err)
 	}

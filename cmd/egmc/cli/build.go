@@ -39,25 +39,32 @@ rules carry their id (egmc rules EGMC006 explains one); warnings go to
 stderr and do not fail the build, unless --strict.
 
 --check PATH compares the output with rendered manifests committed at PATH
-instead of printing it (egmc diff INTENT PATH).
+instead of printing it (egmc diff INTENT PATH); it writes nothing, so it
+does not go with -o.
+
+INTENT - reads the intent from standard input, named "stdin" in messages
+(--stdin-filename NAME names it, and its extension gives the format;
+YAML otherwise).
 
 Examples:
   egmc build examples/teg-istio-sidecar-httpbin/intent.yaml
   egmc build examples/istio-egress/
   egmc build intent.cue | kubectl apply --server-side --field-manager egmc-shop -f -
-  egmc build intent.cue -o rendered/`
+  egmc build intent.cue -o rendered/
+  egmc build - < intent.yaml`
 
 func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 	var (
-		outDir string
-		strict bool
-		check  string
+		outDir    string
+		strict    bool
+		check     string
+		stdinFile string
 	)
 	cmd := &cobra.Command{
-		Use:   "build [INTENT|DIR]",
+		Use:   "build [INTENT|DIR|-]",
 		Short: "Compile an intent into manifests, Helm values and a runbook",
 		Long:  buildHelp,
-		Args:  maxArgs(1, "one intent file or directory"),
+		Args:  maxArgs(1, "one intent file or directory, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			argo, err := argoCDParams(getenv)
 			if err != nil {
@@ -74,18 +81,25 @@ func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 			if argo.strict != nil && !cmd.Flags().Changed("strict") {
 				strict, strictFrom = *argo.strict, argo.strictFrom
 			}
-			file, err := resolveIntent(path)
-			if err != nil {
-				return err
-			}
 			if argo.active {
 				// the file itself, once found: a directory inside the
 				// application may hold an intent.yaml that links out.
+				file, err := resolveIntent(path)
+				if err != nil {
+					return err
+				}
 				if err := insideDir(".", file); err != nil {
 					return err
 				}
 			}
-			res, err := c.CompileFile(cmd.Context(), file, compiler.Options{Files: outDir != "" || check != ""})
+			in, err := loadIntent(cmd, path, stdinFile)
+			if err != nil {
+				return err
+			}
+			if outDir != "" && check != "" {
+				return &usageError{fmt.Errorf("--check compares with rendered output and writes nothing: drop -o, or --check")}
+			}
+			res, err := c.Compile(cmd.Context(), in, compiler.Options{Files: outDir != "" || check != ""})
 			if err != nil {
 				return err
 			}
@@ -115,6 +129,7 @@ func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
 	cmd.Flags().StringVar(&check, "check", "", "compare the output with the rendered manifests at `PATH` (a file or -o directory) and exit 1 on a difference, like egmc diff")
+	addStdinFlag(cmd, &stdinFile)
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write the output `DIR` (phase files, Helm values, RUNBOOK.md) instead of printing the stream")
 	return cmd
 }

@@ -33,26 +33,30 @@ egmc build --check PATH is the same check.
 Examples:
   egmc diff intent.yaml rendered/
   egmc diff intent.cue manifests.yaml
-  egmc build intent.cue --check rendered/`
+  egmc build intent.cue --check rendered/
+  egmc diff --stdin-filename intent.cue - rendered/ < intent.cue`
 
 func newDiffCmd(c *compiler.Compiler) *cobra.Command {
-	return &cobra.Command{
-		Use:   "diff INTENT PATH",
+	var stdinFile string
+	cmd := &cobra.Command{
+		Use:   "diff INTENT|DIR|- PATH",
 		Short: "Compare an intent's output with rendered manifests",
 		Long:  diffHelp,
 		Args:  exactArgs(2, "an intent and a rendered file or directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file, err := resolveIntent(args[0])
+			in, err := loadIntent(cmd, args[0], stdinFile)
 			if err != nil {
 				return err
 			}
-			res, err := c.CompileFile(cmd.Context(), file, compiler.Options{Files: true})
+			res, err := c.Compile(cmd.Context(), in, compiler.Options{Files: true})
 			if err != nil {
 				return err
 			}
 			return checkRendered(cmd.OutOrStdout(), res, args[1])
 		},
 	}
+	addStdinFlag(cmd, &stdinFile)
+	return cmd
 }
 
 // checkRendered compares a result with rendered output at path and

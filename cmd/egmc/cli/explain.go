@@ -24,20 +24,30 @@ as a Graphviz graph, for READMEs and reviews.
 Examples:
   egmc explain intent.yaml
   egmc explain intent.cue --format mermaid
-  egmc explain intent.cue --format dot | dot -Tsvg > path.svg`
+  egmc explain intent.cue --format dot | dot -Tsvg > path.svg
+  egmc explain apps/shop/
+  egmc explain - < intent.yaml`
 
 func newExplainCmd(c *compiler.Compiler) *cobra.Command {
-	var format string
+	var format, stdinFile string
 	cmd := &cobra.Command{
-		Use:   "explain INTENT",
+		Use:   "explain [INTENT|DIR|-]",
 		Short: "Show who owns each concern and the traffic path",
 		Long:  explainHelp,
-		Args:  exactArgs(1, "one intent file"),
+		Args:  maxArgs(1, "one intent file or directory, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "mermaid" && format != "dot" {
 				return &usageError{fmt.Errorf("unknown --format %q: use text, mermaid or dot", format)}
 			}
-			res, err := c.CompileFile(cmd.Context(), args[0], compiler.Options{Explain: true})
+			path := "."
+			if len(args) == 1 {
+				path = args[0]
+			}
+			in, err := loadIntent(cmd, path, stdinFile)
+			if err != nil {
+				return err
+			}
+			res, err := c.Compile(cmd.Context(), in, compiler.Options{Explain: true})
 			if err != nil {
 				return err
 			}
@@ -50,5 +60,6 @@ func newExplainCmd(c *compiler.Compiler) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, mermaid or dot")
+	addStdinFlag(cmd, &stdinFile)
 	return cmd
 }

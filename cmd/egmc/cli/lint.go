@@ -29,6 +29,10 @@ call holds only manifests (a pre-commit hook passes the changed files),
 --context names intents to read for those namespaces without reporting on
 them.
 
+A FILE of - is standard input, named "stdin" in messages (or
+--stdin-filename's NAME, whose extension gives the format; YAML
+otherwise).
+
 Every finding is printed as file:line:col: message (--format json prints
 a JSON array for tools). Files are checked in parallel. Lint exits 1 when
 any file has an error, 0 otherwise; warnings fail only with --strict.
@@ -38,13 +42,15 @@ Examples:
   egmc lint --format json intent.yaml | jq '.[] | select(.severity == "error")' 
   egmc lint intent.yaml k8s/*.yaml
   egmc lint --context intent.yaml k8s/service.yaml
-  egmc lint --strict $(git ls-files '*intent*.yaml')`
+  egmc lint --strict $(git ls-files '*intent*.yaml')
+  egmc lint --stdin-filename shop-intent.yaml - < shop-intent.yaml`
 
 func newLintCmd(c *compiler.Compiler) *cobra.Command {
 	var (
-		strict  bool
-		format  string
-		context []string
+		strict    bool
+		format    string
+		context   []string
+		stdinFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "lint FILE...",
@@ -60,8 +66,8 @@ func newLintCmd(c *compiler.Compiler) *cobra.Command {
 			if format != "text" && format != "json" {
 				return &usageError{fmt.Errorf("unknown --format %q: use text or json", format)}
 			}
-			inputs, read := readInputs(args)
-			ctx, ctxRead := readInputs(context)
+			inputs, read := readInputs(cmd, args, stdinFile)
+			ctx, ctxRead := readInputs(cmd, context, stdinFile)
 			for i := range ctx {
 				ctx[i].Context = true
 			}
@@ -88,14 +94,25 @@ func newLintCmd(c *compiler.Compiler) *cobra.Command {
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text (file:line:col: message) or json")
 	cmd.Flags().StringSliceVar(&context, "context", nil, "intent `FILE`s read for context only (the namespaces they enrol), e.g. when a hook passes only the changed manifests")
+	addStdinFlag(cmd, &stdinFile)
 	return cmd
 }
 
-// readInputs reads the files; those that cannot be read become diagnostics.
-func readInputs(paths []string) ([]lint.Input, diag.List) {
+// readInputs reads the files, "-" standard input (once); those that
+// cannot be read become diagnostics.
+func readInputs(cmd *cobra.Command, paths []string, stdinFile string) ([]lint.Input, diag.List) {
 	var inputs []lint.Input
 	var errs diag.List
 	for _, p := range paths {
+		if p == "-" {
+			in, err := stdinInput(cmd, stdinFile)
+			if err != nil {
+				errs = append(errs, asDiagnostics(err)...)
+				continue
+			}
+			inputs = append(inputs, in)
+			continue
+		}
 		b, err := load.ReadLimited(p, load.MaxSize)
 		if errors.Is(err, load.ErrTooLarge) {
 			errs = append(errs, diag.Diagnostic{Filename: p, Message: fmt.Sprintf("the file is larger than %d MiB, the most egmc lint reads: split it", load.MaxSize>>20)})
@@ -108,6 +125,29 @@ func readInputs(paths []string) ([]lint.Input, diag.List) {
 		inputs = append(inputs, lint.Input{Name: p, Data: b})
 	}
 	return inputs, errs
+}
+
+// stdinInput reads standard input as a lint input, YAML unless
+// --stdin-filename gives another extension.
+func stdinInput(cmd *cobra.Command, stdinFile string) (lint.Input, error) {
+	name, src, err := readStdin(cmd, stdinFile)
+	if err != nil {
+		return lint.Input{}, err
+	}
+	in := lint.Input{Name: name, Data: src}
+	if _, ferr := load.FormatOf(name); ferr != nil {
+		in.Format = load.YAML
+	}
+	return in, nil
+}
+
+// asDiagnostics turns an error into diagnostics.
+func asDiagnostics(err error) diag.List {
+	var l diag.List
+	if errors.As(err, &l) {
+		return l
+	}
+	return diag.List{{Message: err.Error()}}
 }
 
 func unwrapPathError(err error) error {

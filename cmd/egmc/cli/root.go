@@ -76,6 +76,9 @@ func RunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
+	if err == errNoCommand {
+		return exitUsage
+	}
 	var usage *usageError
 	if errors.As(err, &usage) || isCobraUsage(cmd, err) {
 		fmt.Fprintf(stderr, "egmc: %s\nRun '%s --help' for usage.\n", escapeLines(err.Error()), cmd.CommandPath())
@@ -86,6 +89,9 @@ func RunIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	return exitError
 }
+
+// errNoCommand is egmc run without a command: the help is printed.
+var errNoCommand = errors.New("no command")
 
 // errSilent fails a command whose findings are already printed.
 var errSilent = errors.New("findings reported")
@@ -98,7 +104,17 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Long:          rootHelp,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       version(),
+		// egmc alone names no command: the help, on stderr, and exit 2.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SetOut(cmd.ErrOrStderr())
+			if err := cmd.Help(); err != nil {
+				return err
+			}
+			return errNoCommand
+		},
 	}
+	root.SetVersionTemplate("egmc {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
