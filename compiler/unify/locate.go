@@ -252,16 +252,22 @@ func trimRoot(path []string) []string {
 	return path
 }
 
-// schemaAt looks up the schema of path (any list element for an index).
+// schemaAt looks up the schema of path (any list element for an index),
+// through optional fields too (retries?, listeners?, tls?...), which a
+// plain lookup does not find.
 func schemaAt(schema cue.Value, path []cue.Selector) cue.Value {
-	sels := make([]cue.Selector, len(path))
-	for i, s := range path {
+	v := schema
+	for _, s := range path {
 		if s.LabelType() == cue.IndexLabel {
 			s = cue.AnyIndex
 		}
-		sels[i] = s
+		next := v.LookupPath(cue.MakePath(s))
+		if !next.Exists() && s.IsString() {
+			next = v.LookupPath(cue.MakePath(s.Optional()))
+		}
+		v = next
 	}
-	return schema.LookupPath(cue.MakePath(sels...))
+	return v
 }
 
 // allowed lists the fields a schema struct allows.
