@@ -334,15 +334,17 @@ func (r *Result) WriteDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	return emit.WriteDir(dir, files, writtenByEgmc)
+	return emit.WriteDir(dir, files, WrittenByEgmc)
 }
 
 // phaseFileName matches the names of phase files (10-namespaces.yaml).
 var phaseFileName = regexp.MustCompile(`^[0-9]{2}-[a-z]+(-[a-z]+)*\.yaml$`)
 
-// writtenByEgmc tells whether a file of an output directory is one egmc
-// wrote: a phase file by its name, a values file by its first line.
-func writtenByEgmc(name string, head []byte) bool {
+// WrittenByEgmc tells whether a file of an output directory is one egmc
+// wrote, from its name and first bytes: a phase file by its name, a
+// values file by its first line. WriteDir removes such a file when a
+// build no longer writes it; egmc diff shows it as removed.
+func WrittenByEgmc(name string, head []byte) bool {
 	if phaseFileName.MatchString(name) {
 		return true
 	}

@@ -2,32 +2,40 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
+	udiff "github.com/aymanbagabas/go-udiff"
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
 	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/compiler/load"
+	"egmc.dev/egmc/compiler/order"
 )
 
 const diffHelp = `Diff compares what an intent compiles to with rendered manifests committed
 in git (the rendered-manifests pattern): PATH is a YAML stream (from
 egmc build > FILE) or an output directory (from egmc build -o DIR).
 
-Objects are matched by group, kind, namespace and name, and compared as
-data: diff prints each object that would be added (+), removed (-) or
-changed (~, with the fields that differ). For a directory it also compares
-the Helm values files and RUNBOOK.md. Diff exits 1 when there is any
-difference, 0 otherwise: a CI check that the committed output is current.
+Objects are matched by group, kind, namespace and name and compared as
+data: diff prints a unified diff of each object's YAML (keys sorted, so
+that formatting alone is no difference) that a build would add, remove or
+change, headed --- a/<kind>/<namespace>/<name> and +++ b/..., as kubectl
+diff does; a is the rendered output, b what egmc builds now. For a
+directory it also compares the Helm values files and RUNBOOK.md, and shows
+as removed the values files an earlier build wrote that a build now would
+delete. Colour only on a terminal (and never with NO_COLOR). Diff exits 1
+when there is any difference, 0 otherwise: a CI check that the committed
+output is current.
 egmc build --check PATH is the same check.
 
 Examples:
@@ -70,8 +78,12 @@ func checkRendered(w io.Writer, res *compiler.Result, path string) error {
 	if len(report) == 0 {
 		return nil
 	}
+	colour := isTerminal(w) && os.Getenv("NO_COLOR") == ""
 	for _, r := range report {
-		fmt.Fprintln(w, r)
+		if colour {
+			r = colourDiff(r)
+		}
+		fmt.Fprint(w, r)
 	}
 	fmt.Fprintf(w, "%d difference(s) between the intent's output and %s: run egmc build -o (or > FILE) to update it\n", len(report), path)
 	return errSilent
@@ -147,37 +159,70 @@ func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
+	writing := map[string]bool{}
 	for _, f := range files {
+		writing[f.Name] = true
 		if phaseFile.MatchString(f.Name) {
 			continue
 		}
-		report = append(report, compareFile(filepath.Join(dir, f.Name), f.Data)...)
+		report = append(report, compareFile(dir, f.Name, f.Data)...)
+	}
+	for _, e := range entries {
+		if writing[e.Name()] || phaseFile.MatchString(e.Name()) || !e.Type().IsRegular() {
+			continue
+		}
+		got, err := load.ReadLimited(filepath.Join(dir, e.Name()), maxOutput)
+		if err == nil && compiler.WrittenByEgmc(e.Name(), got) {
+			report = append(report, unified(e.Name(), string(got), ""))
+		}
 	}
 	return report, nil
 }
 
-// compareFile compares a values file (as data) or RUNBOOK.md (as text).
-func compareFile(path string, want []byte) []string {
-	got, err := load.ReadLimited(path, maxOutput)
+// compareFile compares a values file (as data) or RUNBOOK.md (as text)
+// with what a build writes.
+func compareFile(dir, name string, want []byte) []string {
+	got, err := load.ReadLimited(filepath.Join(dir, name), maxOutput)
 	if err != nil {
-		return []string{fmt.Sprintf("+ %s (missing)", filepath.Base(path))}
+		got = nil // missing: the whole file is new
 	}
-	if strings.HasSuffix(path, ".yaml") {
-		var w, g any
-		if yaml.Unmarshal(want, &w) == nil && yaml.Unmarshal(got, &g) == nil {
-			if d := cmp.Diff(g, w); d != "" {
-				return []string{fmt.Sprintf("~ %s:\n%s", filepath.Base(path), indent(d))}
-			}
-			return nil
-		}
+	g, w := canonical(name, got), canonical(name, want)
+	if err == nil && g == w {
+		return nil
 	}
-	if !bytes.Equal(got, want) {
-		return []string{fmt.Sprintf("~ %s:\n%s", filepath.Base(path), indent(cmp.Diff(strings.Split(string(got), "\n"), strings.Split(string(want), "\n"))))}
-	}
-	return nil
+	return []string{unified(name, g, w)}
 }
 
-// compareObjects matches the objects of two streams by identity.
+// canonical is a file's text as diff compares it: YAML re-encoded with
+// sorted keys (so that formatting is no difference), other text as it is.
+func canonical(name string, b []byte) string {
+	if strings.HasSuffix(name, ".yaml") && len(b) > 0 {
+		var v any
+		if yaml.Unmarshal(b, &v) == nil {
+			if out, err := yaml.Marshal(v); err == nil {
+				return string(out)
+			}
+		}
+	}
+	return string(b)
+}
+
+// unified is the unified diff of one object or file, from got (the
+// rendered output, a/) to want (what egmc builds, b/); "" on either side
+// is a file or object that is not there (/dev/null).
+func unified(label, got, want string) string {
+	from, to := "a/"+label, "b/"+label
+	if got == "" {
+		from = "/dev/null"
+	}
+	if want == "" {
+		to = "/dev/null"
+	}
+	return udiff.Unified(from, to, got, want)
+}
+
+// compareObjects matches the objects of two streams by identity and
+// returns the unified diff of each that differs.
 func compareObjects(want, got []byte, where string) ([]string, error) {
 	w, err := objectsByID(want)
 	if err != nil {
@@ -194,33 +239,31 @@ func compareObjects(want, got []byte, where string) ([]string, error) {
 	for id := range g {
 		ids[id] = true
 	}
-	sorted := make([]string, 0, len(ids))
-	for id := range ids {
-		sorted = append(sorted, id)
-	}
-	sort.Strings(sorted)
 	var report []string
-	for _, id := range sorted {
-		wo, inW := w[id]
-		gobj, inG := g[id]
-		switch {
-		case !inG:
-			report = append(report, "+ "+id+" (new)")
-		case !inW:
-			report = append(report, "- "+id+" (no longer generated)")
-		default:
-			if d := cmp.Diff(gobj, wo); d != "" {
-				report = append(report, fmt.Sprintf("~ %s:\n%s", id, indent(d)))
-			}
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		wo, go_ := w[id], g[id]
+		label := wo.label
+		if label == "" {
+			label = go_.label
+		}
+		if wo.yaml != go_.yaml {
+			report = append(report, unified(label, go_.yaml, wo.yaml))
 		}
 	}
 	return report, nil
 }
 
-// objectsByID decodes a YAML stream into objects keyed "Kind
-// namespace/name (group)".
-func objectsByID(stream []byte) (map[string]map[string]any, error) {
-	out := map[string]map[string]any{}
+// renderedObject is one object of a stream: its path label and its YAML,
+// keys sorted.
+type renderedObject struct {
+	label string
+	yaml  string
+}
+
+// objectsByID decodes a YAML stream into its objects, keyed by identity
+// (order.Object.ID: group|kind|namespace|name, as egmc orders them).
+func objectsByID(stream []byte) (map[string]renderedObject, error) {
+	out := map[string]renderedObject{}
 	for i, doc := range bytes.Split(stream, []byte("\n---")) {
 		doc = bytes.TrimPrefix(bytes.TrimSpace(doc), []byte("---"))
 		if len(bytes.TrimSpace(doc)) == 0 {
@@ -233,24 +276,52 @@ func objectsByID(stream []byte) (map[string]map[string]any, error) {
 		if obj == nil {
 			continue
 		}
-		out[objectID(obj)] = obj
+		j, err := json.Marshal(obj)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %v", i+1, err)
+		}
+		o, err := order.FromJSON(order.Phase{}, j)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %v", i+1, err)
+		}
+		y, err := yaml.Marshal(obj)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %v", i+1, err)
+		}
+		label := o.Kind + "/" + o.Name
+		if o.Namespace != "" {
+			label = o.Kind + "/" + o.Namespace + "/" + o.Name
+		}
+		out[o.ID()] = renderedObject{label: label, yaml: string(y)}
 	}
 	return out, nil
 }
 
-func objectID(obj map[string]any) string {
-	md, _ := obj["metadata"].(map[string]any)
-	name := fmt.Sprint(md["name"])
-	if ns, ok := md["namespace"].(string); ok && ns != "" {
-		name = ns + "/" + name
+// isTerminal tells whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	return fmt.Sprintf("%v %s (%v)", obj["kind"], name, obj["apiVersion"])
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-func indent(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+// colourDiff colours a unified diff's lines: removed red, added green,
+// hunk headers cyan.
+func colourDiff(d string) string {
+	lines := strings.SplitAfter(d, "\n")
 	for i, l := range lines {
-		lines[i] = "    " + l
+		switch {
+		case strings.HasPrefix(l, "---"), strings.HasPrefix(l, "+++"):
+			lines[i] = "\x1b[1m" + strings.TrimSuffix(l, "\n") + "\x1b[0m\n"
+		case strings.HasPrefix(l, "@@"):
+			lines[i] = "\x1b[36m" + strings.TrimSuffix(l, "\n") + "\x1b[0m\n"
+		case strings.HasPrefix(l, "-"):
+			lines[i] = "\x1b[31m" + strings.TrimSuffix(l, "\n") + "\x1b[0m\n"
+		case strings.HasPrefix(l, "+"):
+			lines[i] = "\x1b[32m" + strings.TrimSuffix(l, "\n") + "\x1b[0m\n"
+		}
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(lines, "")
 }
