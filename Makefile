@@ -74,6 +74,13 @@ bench-smoke:
 	$(GO) test -run '^$$' -bench 'Compile/^routes=10$$/' -benchtime 1x -count 1 ./compiler/
 	$(GO) test -run '^$$' -bench 'CompileSchema|ResolveWhole/^routes=10$$|Generate/^routes=10$$' -benchtime 1x -count 1 ./compiler/module/ ./compiler/unify/ ./compiler/generate/
 
+IMAGE ?= egmc-cmp:dev
+
+## image: the Argo CD plugin sidecar image (deploy/argocd/Dockerfile: static egmc, non-root, distroless) as $(IMAGE)
+.PHONY: image
+image:
+	docker build -f deploy/argocd/Dockerfile -t $(IMAGE) .
+
 .PHONY: conformance
 
 ## conformance: check every golden stream with the real egctl and istioctl (builds them once into $EGMC_TOOLS_CACHE)
