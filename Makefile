@@ -56,7 +56,7 @@ FUZZTIME ?= 20s
 fuzz:
 	@for f in FuzzYAMLDecoding FuzzCUEDecoding FuzzCompile FuzzCompileCUE; do \
 		echo "$$f for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./compiler/ || exit 1; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./compiler/ || exit 1; \
 	done
 
 ## bench: whole-process timings (build by routes, shared hostnames, minimal, lint of 200, re-emit, the floors) and the stage benchmarks
