@@ -11,13 +11,16 @@ import (
 	"strconv"
 	"strings"
 
+	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
+	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/format"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"egmc.dev/egmc/compiler"
+	"egmc.dev/egmc/compiler/module"
 	"egmc.dev/egmc/internal/yamlenc"
 )
 
@@ -27,14 +30,19 @@ observability, then the first route (the gateway's role is ingress: Envoy
 Gateway cannot be an ambient waypoint, EGMC024). Each question shows its
 choices, the guidance, and a default (press Enter to take it).
 
-Every answer is also a flag. When stdin is not a terminal, or when every
-answer is given by a flag, init does not prompt: it takes the flags and the
-defaults. The intent it writes (intent.yaml, or intent.cue with --format
-cue) always builds: init compiles it before saying so.
+Every answer is also a flag, checked (with --name) before anything is
+asked or written. On a terminal, init asks each question left and asks
+again until the answer is valid. When stdin is not a terminal, init reads
+one answer per line for the questions left, in the order above, without
+prompting: an empty line, or the end of the input, takes the default, and
+the first invalid answer stops init with its line. The intent it writes
+(intent.yaml, or intent.cue with --format cue) always builds: init
+compiles it before saying so.
 
 Examples:
   egmc init
   egmc init --mesh istio-ambient --hostname shop.example.com --service web --namespace shop --port 8080
+  egmc init --mesh none < answers.txt
   egmc init --mesh cilium --format cue -o platform/intent.cue`
 
 // question is one intake question.
@@ -49,6 +57,9 @@ type question struct {
 	ask func(a map[string]string) bool
 	// check validates a free-form answer (nil: one of choices).
 	check func(string) error
+	// schema names the definition of the intent schema a free-form answer
+	// must satisfy (#Hostname...), checked before check.
+	schema string
 }
 
 func always(map[string]string) bool { return true }
@@ -77,16 +88,10 @@ var questions = []question{
 		def:      func(map[string]string) string { return "otel-collector.observability.svc.cluster.local:4317" },
 		ask:      func(a map[string]string) bool { return a["observability"] == "tracing" || a["observability"] == "both" },
 		check:    nonEmpty},
-	{flag: "hostname", prompt: "First route: public hostname?", def: func(map[string]string) string { return "www.example.com" }, ask: always, check: nonEmpty},
-	{flag: "path-prefix", prompt: "First route: path prefix?", def: func(map[string]string) string { return "/" }, ask: always,
-		check: func(s string) error {
-			if !strings.HasPrefix(s, "/") {
-				return errors.New("a path starts with /")
-			}
-			return nil
-		}},
-	{flag: "service", prompt: "First route: backend Service name?", def: func(map[string]string) string { return "httpbin" }, ask: always, check: nonEmpty},
-	{flag: "namespace", prompt: "First route: backend namespace?", def: func(a map[string]string) string { return a["service"] }, ask: always, check: nonEmpty},
+	{flag: "hostname", prompt: "First route: public hostname?", def: func(map[string]string) string { return "www.example.com" }, ask: always, check: nonEmpty, schema: "#Hostname"},
+	{flag: "path-prefix", prompt: "First route: path prefix?", def: func(map[string]string) string { return "/" }, ask: always, check: nonEmpty, schema: "#Path"},
+	{flag: "service", prompt: "First route: backend Service name?", def: func(map[string]string) string { return "httpbin" }, ask: always, check: nonEmpty, schema: "#Name"},
+	{flag: "namespace", prompt: "First route: backend namespace?", def: func(a map[string]string) string { return a["service"] }, ask: always, check: nonEmpty, schema: "#Name"},
 	{flag: "port", prompt: "First route: backend Service port?", def: func(map[string]string) string { return "8080" }, ask: always,
 		check: func(s string) error {
 			if n, err := strconv.Atoi(s); err != nil || n < 1 || n > 65535 {
@@ -121,7 +126,14 @@ func newInitCmd(c *compiler.Compiler) *cobra.Command {
 			if _, err := os.Stat(out); err == nil && !force {
 				return fmt.Errorf("%s exists: remove it, choose another file with -o, or pass --force", out)
 			}
-			answers, err := interview(cmd, stdinOf(cmd))
+			s, err := c.Schema()
+			if err != nil {
+				return err
+			}
+			if err := schemaCheck(s, "#Name", name); err != nil {
+				return &usageError{fmt.Errorf("--name %q: %v", name, err)}
+			}
+			answers, err := interview(cmd, stdinOf(cmd), s)
 			if err != nil {
 				return err
 			}
@@ -148,40 +160,65 @@ func stdinOf(cmd *cobra.Command) io.Reader {
 }
 
 // interview collects the answers: flags first; then, on a terminal, a
-// prompt for each question left; else the defaults.
-func interview(cmd *cobra.Command, in io.Reader) (map[string]string, error) {
+// prompt for each question left, asked again until the answer is valid;
+// from a pipe, one line per question left (an empty line or the end of
+// the input takes the default), refused at the first invalid one. Every
+// answer is checked when it is given, against the intent schema where it
+// has a definition for it.
+func interview(cmd *cobra.Command, in io.Reader, s *module.Schema) (map[string]string, error) {
 	answers := map[string]string{}
 	f, isFile := in.(*os.File)
 	prompting := isFile && term.IsTerminal(int(f.Fd()))
 	r := bufio.NewReader(in)
 	w := cmd.ErrOrStderr()
+	line := 0
 	for _, q := range questions {
 		if !q.ask(answers) {
 			continue
 		}
 		if v, _ := cmd.Flags().GetString(q.flag); v != "" {
-			if err := q.validate(v); err != nil {
+			if err := q.validate(v, s); err != nil {
 				return nil, &usageError{fmt.Errorf("--%s %q: %v", q.flag, v, err)}
 			}
 			answers[q.flag] = v
 			continue
 		}
-		if !prompting {
-			answers[q.flag] = q.def(answers)
+		if prompting {
+			v, err := q.prompt1(r, w, answers, s)
+			if err != nil {
+				return nil, err
+			}
+			answers[q.flag] = v
 			continue
 		}
-		v, err := q.prompt1(r, w, answers)
-		if err != nil {
-			return nil, err
+		v, err := r.ReadString('\n')
+		if v == "" && err != nil {
+			answers[q.flag] = q.def(answers) // input ended: the defaults
+			continue
+		}
+		line++
+		v = strings.TrimSpace(v)
+		if v == "" {
+			v = q.def(answers)
+		} else if err := q.validate(v, s); err != nil {
+			return nil, fmt.Errorf("init: line %d of the input answers %q with %q: %v", line, q.prompt, v, err)
 		}
 		answers[q.flag] = v
 	}
 	return answers, nil
 }
 
-func (q question) validate(v string) error {
+func (q question) validate(v string, s *module.Schema) error {
 	if q.check != nil {
-		return q.check(v)
+		if err := q.check(v); err != nil {
+			return err
+		}
+	}
+	if q.schema != "" {
+		return schemaCheck(s, q.schema, v)
+	}
+	if q.check != nil {
+		return nil
 	}
 	for _, c := range q.choices {
 		if v == c {
@@ -191,8 +228,23 @@ func (q question) validate(v string) error {
 	return fmt.Errorf("choose one of %s", strings.Join(q.choices, ", "))
 }
 
+// schemaCheck checks v against a definition of the intent schema and
+// returns the schema's own message when it does not satisfy it.
+func schemaCheck(s *module.Schema, def, v string) error {
+	d := s.Definition(def)
+	err := d.Unify(d.Context().Encode(v)).Validate(cue.Concrete(true))
+	if err == nil {
+		return nil
+	}
+	for _, e := range cueerrors.Errors(err) {
+		format, args := e.Msg()
+		return errors.New(fmt.Sprintf(format, args...))
+	}
+	return err
+}
+
 // prompt1 asks one question until the answer is valid.
-func (q question) prompt1(r *bufio.Reader, w io.Writer, answers map[string]string) (string, error) {
+func (q question) prompt1(r *bufio.Reader, w io.Writer, answers map[string]string, s *module.Schema) (string, error) {
 	def := q.def(answers)
 	if q.guidance != "" {
 		fmt.Fprintf(w, "\n%s\n", q.guidance)
@@ -211,7 +263,7 @@ func (q question) prompt1(r *bufio.Reader, w io.Writer, answers map[string]strin
 		if v == "" {
 			return def, nil
 		}
-		if err := q.validate(v); err != nil {
+		if err := q.validate(v, s); err != nil {
 			fmt.Fprintf(w, "  %v\n", err)
 			continue
 		}
