@@ -1,10 +1,10 @@
 // Package golden holds egmc's golden files, the expected output of every
 // example in examples/, and the helpers that compare a result with them.
 //
-// Golden files are compared structurally where they are YAML (documents
-// decoded and compared with go-cmp, so a diff names the field) and line by
-// line otherwise. Run the tests with -update, or with EGMC_UPDATE=1, to
-// rewrite them; CI runs the rewrite and fails if git then shows a change.
+// Golden files are compared byte for byte, as egmc promises the same bytes
+// on every machine; a difference is shown as a unified diff. Run the tests
+// with -update, or with EGMC_UPDATE=1, to rewrite them; CI runs the
+// rewrite and fails if git then shows a change.
 // Every test package that compares golden files imports this package, so
 // the -update flag is defined wherever `go test ./... -update` runs.
 package golden
@@ -15,9 +15,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/google/go-cmp/cmp"
+	udiff "github.com/aymanbagabas/go-udiff"
 	"github.com/rogpeppe/go-internal/txtar"
 	"sigs.k8s.io/yaml"
 )
@@ -37,9 +36,10 @@ type TB interface {
 	Fatalf(format string, args ...any)
 }
 
-// Check compares got with the golden file at path, or rewrites the file
-// when Update is set. YAML files (*.yaml) are compared document by
-// document as data; other files line by line.
+// Check compares got with the golden file at path byte for byte (egmc
+// promises the same bytes, not merely the same data), or rewrites the
+// file when Update is set. A difference is shown as a unified diff of the
+// text.
 func Check(t TB, path string, got []byte) {
 	t.Helper()
 	if Update() {
@@ -55,18 +55,14 @@ func Check(t TB, path string, got []byte) {
 	if err != nil {
 		t.Fatalf("reading golden file: %v (run the tests with EGMC_UPDATE=1 to create it)", err)
 	}
-	var diff string
-	if strings.HasSuffix(path, ".yaml") {
-		diff, err = DiffYAML(want, got)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-	} else {
-		diff = cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n"))
+	if bytes.Equal(want, got) {
+		return
 	}
-	if diff != "" {
-		t.Errorf("%s differs (-golden +got); if the change is intended, rerun with EGMC_UPDATE=1 and review the diff:\n%s", path, diff)
+	diff := udiff.Unified(path+" (golden)", "got", string(want), string(got))
+	if diff == "" {
+		diff = "(the same text but for bytes a text diff does not show)"
 	}
+	t.Errorf("%s differs; if the change is intended, rerun with EGMC_UPDATE=1 and review the diff:\n%s", path, diff)
 }
 
 // CheckTxtarWant compares got with the "want" file of the txtar archive
@@ -91,19 +87,6 @@ func CheckTxtarWant(t TB, file string, ar *txtar.Archive, got string) {
 		return
 	}
 	t.Fatalf("%s has no want file", file)
-}
-
-// DiffYAML compares two YAML streams as data, document by document.
-func DiffYAML(want, got []byte) (string, error) {
-	w, err := Documents(want)
-	if err != nil {
-		return "", fmt.Errorf("golden: %w", err)
-	}
-	g, err := Documents(got)
-	if err != nil {
-		return "", fmt.Errorf("result: %w", err)
-	}
-	return cmp.Diff(w, g), nil
 }
 
 // Documents decodes a YAML stream into one value per document.
