@@ -72,6 +72,8 @@ func Run(ctx context.Context, c *compiler.Compiler, inputs []Input) (*Result, er
 	}
 	res := &Result{}
 	var docs []document
+	var intents []*shared
+	var reported []bool
 	labels := map[string]map[string]string{}
 	for i, f := range files {
 		if f.err != nil {
@@ -79,6 +81,10 @@ func Run(ctx context.Context, c *compiler.Compiler, inputs []Input) (*Result, er
 		}
 		if !inputs[i].Context {
 			res.Diagnostics = append(res.Diagnostics, f.diags...)
+		}
+		if f.shared != nil {
+			intents = append(intents, f.shared)
+			reported = append(reported, !inputs[i].Context)
 		}
 		if f.intent {
 			res.Intents++
@@ -90,6 +96,7 @@ func Run(ctx context.Context, c *compiler.Compiler, inputs []Input) (*Result, er
 		res.Manifests++
 		docs = append(docs, f.docs...)
 	}
+	res.Diagnostics = append(res.Diagnostics, crossIntents(intents, func(i int) bool { return reported[i] })...)
 	if len(docs) > MaxObjects {
 		res.Diagnostics = append(res.Diagnostics, tooManyObjects(docs)).Sort()
 		return res, nil
@@ -135,6 +142,8 @@ type fileResult struct {
 	diags  diag.List
 	docs   []document
 	labels map[string]map[string]string
+	// shared: an intent's cluster-scoped objects, for crossIntents.
+	shared *shared
 	err    error
 }
 
@@ -144,7 +153,9 @@ func lintFile(ctx context.Context, c *compiler.Compiler, in Input) fileResult {
 	r := fileResult{intent: isIntent, diags: d, docs: docs}
 	if isIntent && !d.HasErrors() {
 		r.labels = map[string]map[string]string{}
-		r.diags = append(r.diags, lintIntent(ctx, c, in, r.labels)...)
+		var found diag.List
+		r.shared, found = lintIntent(ctx, c, in, r.labels)
+		r.diags = append(r.diags, found...)
 	}
 	return r
 }
@@ -335,18 +346,18 @@ func documents(name string, f *ast.File) []document {
 
 // lintIntent compiles an intent as far as lint needs and records the
 // labels of the namespaces it generates.
-func lintIntent(ctx context.Context, c *compiler.Compiler, in Input, labels map[string]map[string]string) diag.List {
+func lintIntent(ctx context.Context, c *compiler.Compiler, in Input, labels map[string]map[string]string) (*shared, diag.List) {
 	format, err := in.format()
 	if err != nil {
-		return asList(err)
+		return nil, asList(err)
 	}
 	parsed, err := load.Parse(in.Name, format, in.Data)
 	if err != nil {
-		return asList(err)
+		return nil, asList(err)
 	}
 	res, err := c.Compile(ctx, parsed, compiler.Options{Lint: true})
 	if err != nil {
-		return asList(err)
+		return nil, asList(err)
 	}
 	for _, o := range res.Objects {
 		if o.Kind != "Namespace" {
@@ -361,7 +372,7 @@ func lintIntent(ctx context.Context, c *compiler.Compiler, in Input, labels map[
 			labels[o.Name] = ns.Metadata.Labels
 		}
 	}
-	return res.Warnings
+	return sharedOf(in.Name, parsed.File, res.Objects), res.Warnings
 }
 
 // checkManifests runs #ManifestCheck over every manifest object.

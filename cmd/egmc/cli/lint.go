@@ -29,6 +29,11 @@ call holds only manifests (a pre-commit hook passes the changed files),
 --context names intents to read for those namespaces without reporting on
 them.
 
+The intents of one call are read as one cluster: a cluster-scoped object
+two of them generate differently (a Namespace enrolled in sidecar mode by
+one and ambient mode by the other, a GatewayClass with another spec) is
+an error at the later intent.
+
 A FILE of - is standard input, named "stdin" in messages (or
 --stdin-filename's NAME, whose extension gives the format; YAML
 otherwise).
