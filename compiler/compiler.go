@@ -311,7 +311,9 @@ func (r *Result) Files() ([]emit.File, error) {
 		if len(inPhase) == 0 {
 			continue
 		}
-		b, err := emit.AppendStream(nil, inPhase)
+		// each phase file starts a document, so that files read one after
+		// another (cat DIR/*.yaml) never merge two objects
+		b, err := emit.AppendStream([]byte("---\n"), inPhase)
 		if err != nil {
 			return nil, err
 		}

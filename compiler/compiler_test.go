@@ -19,7 +19,8 @@ func exampleFiles(t *testing.T) []string {
 }
 
 // TestPhaseFilesMatchStream checks that the output directory's phase
-// files, in phase order, hold exactly the stream's objects.
+// files, in phase order, hold exactly the stream's objects, each file
+// starting a document: read one after another (cat), they are the stream.
 func TestPhaseFilesMatchStream(t *testing.T) {
 	for _, f := range exampleFiles(t) {
 		res, err := compileFile(f)
@@ -38,11 +39,14 @@ func TestPhaseFilesMatchStream(t *testing.T) {
 		for _, p := range res.Phases {
 			for _, file := range files {
 				if file.Name == p.File {
+					if !bytes.HasPrefix(file.Data, []byte("---\n")) {
+						t.Errorf("%s: %s does not start with ---", f, file.Name)
+					}
 					phases = append(phases, file.Data)
 				}
 			}
 		}
-		if got := bytes.Join(phases, []byte("---\n")); !bytes.Equal(got, stream) {
+		if got := bytes.TrimPrefix(bytes.Join(phases, nil), []byte("---\n")); !bytes.Equal(got, stream) {
 			t.Errorf("%s: the phase files differ from the stream", f)
 		}
 	}
