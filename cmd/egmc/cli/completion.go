@@ -60,16 +60,6 @@ func addCompletions(root *cobra.Command) {
 		case "build", "diff", "explain", "lint":
 			c.ValidArgsFunction = completeIntentFiles
 		}
-		formats := map[string][]string{
-			"explain": {"text", "mermaid", "dot"},
-			"lint":    {"text", "json"},
-			"rules":   {"text", "markdown"},
-			"schema":  {"cue", "jsonschema"},
-			"init":    {"yaml", "cue"},
-		}
-		if words, ok := formats[c.Name()]; ok {
-			_ = c.RegisterFlagCompletionFunc("format", completeWords(words...))
-		}
 	}
 	init := findCommand(root, "init")
 	for _, q := range questions {

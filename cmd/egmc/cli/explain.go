@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"egmc.dev/egmc/compiler"
@@ -29,16 +27,14 @@ Examples:
   egmc explain - < intent.yaml`
 
 func newExplainCmd(c *compiler.Compiler) *cobra.Command {
-	var format, stdinFile string
+	var stdinFile string
+	var format *choice
 	cmd := &cobra.Command{
 		Use:   "explain [INTENT|DIR|-]",
 		Short: "Show who owns each concern and the traffic path",
 		Long:  explainHelp,
 		Args:  maxArgs(1, "one intent file or directory, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "mermaid" && format != "dot" {
-				return &usageError{fmt.Errorf("unknown --format %q: use text, mermaid or dot", format)}
-			}
 			path := "."
 			if len(args) == 1 {
 				path = args[0]
@@ -54,12 +50,12 @@ func newExplainCmd(c *compiler.Compiler) *cobra.Command {
 			if len(res.Warnings) > 0 {
 				printError(cmd.ErrOrStderr(), res.Warnings)
 			}
-			out := map[string]func() []byte{"text": res.Explain.Text, "mermaid": res.Explain.Mermaid, "dot": res.Explain.Dot}[format]()
+			out := map[string]func() []byte{"text": res.Explain.Text, "mermaid": res.Explain.Mermaid, "dot": res.Explain.Dot}[format.value]()
 			_, err = cmd.OutOrStdout().Write(out)
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text, mermaid or dot")
+	format = formatFlag(cmd, "output format", "text", "mermaid", "dot")
 	addStdinFlag(cmd, &stdinFile)
 	return cmd
 }

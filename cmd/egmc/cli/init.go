@@ -109,7 +109,8 @@ func nonEmpty(s string) error {
 }
 
 func newInitCmd(c *compiler.Compiler) *cobra.Command {
-	var name, out, fileFormat string
+	var name, out string
+	var fileFormat *choice
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -117,11 +118,8 @@ func newInitCmd(c *compiler.Compiler) *cobra.Command {
 		Long:  initHelp,
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if fileFormat != "yaml" && fileFormat != "cue" {
-				return &usageError{fmt.Errorf("unknown --format %q: use yaml or cue", fileFormat)}
-			}
 			if out == "" {
-				out = "intent." + fileFormat
+				out = "intent." + fileFormat.value
 			}
 			if _, err := os.Stat(out); err == nil && !force {
 				return fmt.Errorf("%s exists: remove it, choose another file with -o, or pass --force", out)
@@ -137,7 +135,7 @@ func newInitCmd(c *compiler.Compiler) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeIntent(cmd, c, out, fileFormat, name, answers)
+			return writeIntent(cmd, c, out, fileFormat.value, name, answers)
 		},
 	}
 	for _, q := range questions {
@@ -149,7 +147,7 @@ func newInitCmd(c *compiler.Compiler) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&name, "name", "edge", "the intent's name (metadata.name), prefix of generated names")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the file to write (default intent.yaml, or intent.cue)")
-	cmd.Flags().StringVar(&fileFormat, "format", "yaml", "yaml or cue")
+	fileFormat = formatFlag(cmd, "the intent's format", "yaml", "cue")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing file")
 	return cmd
 }

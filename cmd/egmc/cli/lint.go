@@ -53,7 +53,7 @@ Examples:
 func newLintCmd(c *compiler.Compiler) *cobra.Command {
 	var (
 		strict    bool
-		format    string
+		format    *choice
 		context   []string
 		stdinFile string
 	)
@@ -68,9 +68,6 @@ func newLintCmd(c *compiler.Compiler) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return &usageError{fmt.Errorf("unknown --format %q: use text or json", format)}
-			}
 			inputs, read := readInputs(cmd, args, stdinFile)
 			ctx, ctxRead := readInputs(cmd, context, stdinFile)
 			for i := range ctx {
@@ -83,7 +80,7 @@ func newLintCmd(c *compiler.Compiler) *cobra.Command {
 				return err
 			}
 			all := append(read, res.Diagnostics...).Sort()
-			if format == "json" {
+			if format.value == "json" {
 				if err := writeJSON(cmd.OutOrStdout(), all); err != nil {
 					return err
 				}
@@ -97,7 +94,7 @@ func newLintCmd(c *compiler.Compiler) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text (file:line:col: message) or json")
+	format = formatFlag(cmd, "output format: text (file:line:col: message) or json", "text", "json")
 	cmd.Flags().StringSliceVar(&context, "context", nil, "intent `FILE`s read for context only (the namespaces they enrol), e.g. when a hook passes only the changed manifests")
 	addStdinFlag(cmd, &stdinFile)
 	return cmd

@@ -28,7 +28,7 @@ Examples:
   egmc rules --format markdown > docs/rules.md`
 
 func newRulesCmd(c *compiler.Compiler) *cobra.Command {
-	var format string
+	var format *choice
 	cmd := &cobra.Command{
 		Use:   "rules [ID]",
 		Short: "List the ownership rules, or explain one",
@@ -48,18 +48,15 @@ func newRulesCmd(c *compiler.Compiler) *cobra.Command {
 				writeRule(w, r)
 				return nil
 			}
-			switch format {
-			case "text":
-				writeRuleTable(w, s.Rules())
-			case "markdown":
+			if format.value == "markdown" {
 				writeRulesMarkdown(w, s.Rules())
-			default:
-				return &usageError{fmt.Errorf("unknown --format %q: use text or markdown", format)}
+				return nil
 			}
+			writeRuleTable(w, s.Rules())
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or markdown")
+	format = formatFlag(cmd, "output format", "text", "markdown")
 	return cmd
 }
 

@@ -35,28 +35,25 @@ Examples:
   egmc schema --format jsonschema > intent.schema.json`
 
 func newSchemaCmd(c *compiler.Compiler) *cobra.Command {
-	var format string
+	var format *choice
 	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Print the intent schema as CUE or JSON Schema",
 		Long:  schemaHelp,
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch format {
-			case "cue":
-				b, err := schema.FS.ReadFile("intent.cue")
-				if err != nil {
-					return err
-				}
-				_, err = cmd.OutOrStdout().Write(b)
-				return err
-			case "jsonschema":
+			if format.value == "jsonschema" {
 				return writeJSONSchema(c, cmd.OutOrStdout())
 			}
-			return &usageError{fmt.Errorf("unknown --format %q: use cue or jsonschema", format)}
+			b, err := schema.FS.ReadFile("intent.cue")
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(b)
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "cue", "output format: cue or jsonschema")
+	format = formatFlag(cmd, "output format", "cue", "jsonschema")
 	return cmd
 }
 
