@@ -42,6 +42,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -170,11 +171,14 @@ func Generate(ctx context.Context, s *module.Schema, intent []byte, opts Options
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
+	// a route that does not resolve wins over any other outcome, whatever
+	// the workers skipped after it (mapRoutes): the result does not
+	// depend on scheduling.
+	if slices.ContainsFunc(results, func(r routeResult) bool { return r.unresolved }) {
+		return nil, nil, ErrUnresolved
+	}
 	claims := make([]json.RawMessage, len(results))
 	for i, r := range results {
-		if r.unresolved {
-			return nil, nil, ErrUnresolved
-		}
 		if r.err != nil {
 			return nil, nil, r.err
 		}
@@ -330,11 +334,20 @@ func parallel(n int, f func(i int)) {
 
 // mapRoutes evaluates every route, spread over the workers, until ctx is
 // done.
+// A route that does not resolve stops the others: the compile goes back
+// to resolving the whole intent for the messages, so their results would
+// be thrown away (a 5000-route intent with a bad first route evaluated
+// every route first).
 func (g *gen) mapRoutes(ctx context.Context, routes []json.RawMessage) []routeResult {
 	results := make([]routeResult, len(routes))
+	var unresolved atomic.Bool
 	parallel(len(routes), func(i int) {
-		if ctx.Err() == nil {
-			results[i] = g.route(i, routes[i])
+		if ctx.Err() != nil || unresolved.Load() {
+			return
+		}
+		results[i] = g.route(i, routes[i])
+		if results[i].unresolved {
+			unresolved.Store(true)
 		}
 	})
 	return results
