@@ -339,15 +339,19 @@ func (r *Result) WriteDir(dir string) error {
 	return emit.WriteDir(dir, files, WrittenByEgmc)
 }
 
-// phaseFileName matches the names of phase files (10-namespaces.yaml).
+// phaseFileName matches the names of phase files (00-namespaces.yaml).
 var phaseFileName = regexp.MustCompile(`^[0-9]{2}-[a-z]+(-[a-z]+)*\.yaml$`)
+
+// IsPhaseFile tells whether a file of an output directory is named like a
+// phase file (00-namespaces.yaml): the files that hold the objects.
+func IsPhaseFile(name string) bool { return phaseFileName.MatchString(name) }
 
 // WrittenByEgmc tells whether a file of an output directory is one egmc
 // wrote, from its name and first bytes: a phase file by its name, a
 // values file by its first line. WriteDir removes such a file when a
 // build no longer writes it; egmc diff shows it as removed.
 func WrittenByEgmc(name string, head []byte) bool {
-	if phaseFileName.MatchString(name) {
+	if IsPhaseFile(name) {
 		return true
 	}
 	line, _, _ := bytes.Cut(head, []byte("\n"))

@@ -11,6 +11,7 @@ import (
 	"cuelang.org/go/cue/token"
 
 	"egmc.dev/egmc/compiler/diag"
+	"egmc.dev/egmc/compiler/module"
 	"egmc.dev/egmc/compiler/order"
 	"egmc.dev/egmc/compiler/unify"
 )
@@ -52,7 +53,7 @@ func sharedOf(file string, f *ast.File, objs []*order.Object) *shared {
 // crossIntents reports the conflicts between the intents' versions of
 // each cluster-scoped object: at the later intent, or at the earlier one
 // when only it is reported on (the other read for context).
-func crossIntents(intents []*shared, report func(i int) bool) diag.List {
+func crossIntents(s *module.Schema, intents []*shared, report func(i int) bool) diag.List {
 	type first struct {
 		index int
 		obj   map[string]any
@@ -77,7 +78,7 @@ func crossIntents(intents []*shared, report func(i int) bool) diag.List {
 			if !report(at) {
 				continue
 			}
-			for _, msg := range conflicts(o, theirs, mine) {
+			for _, msg := range conflicts(s, o, theirs, mine) {
 				l = append(l, diag.At(intents[at].at, diag.Error, fmt.Sprintf("%s %s: %s than %s, which generates it too: applied side by side, one would overwrite the other (or the server refuses it); %s", o.Kind, o.Name, msg, intents[other].file, fixFor(o.Kind))))
 			}
 		}
@@ -87,7 +88,7 @@ func crossIntents(intents []*shared, report func(i int) bool) diag.List {
 
 // conflicts lists how this intent's version of an object (b) disagrees
 // with another's (a).
-func conflicts(o *order.Object, a, b map[string]any) []string {
+func conflicts(s *module.Schema, o *order.Object, a, b map[string]any) []string {
 	if o.Kind != "Namespace" {
 		if !reflect.DeepEqual(withoutMetadata(a), withoutMetadata(b)) {
 			return []string{"this intent generates it with another spec"}
@@ -96,8 +97,8 @@ func conflicts(o *order.Object, a, b map[string]any) []string {
 	}
 	la, lb := labelsOf(a), labelsOf(b)
 	var out []string
-	if plane(la) != "" && plane(lb) != "" && plane(la) != plane(lb) {
-		out = append(out, fmt.Sprintf("this intent enrols it in %s mode, in another data plane", plane(lb)))
+	if pa, pb := plane(s, la), plane(s, lb); pa != "" && pb != "" && pa != pb {
+		out = append(out, fmt.Sprintf("this intent enrols it in %s mode, in another data plane", pb))
 	}
 	keys := make([]string, 0, len(lb))
 	for k := range lb {
@@ -112,14 +113,14 @@ func conflicts(o *order.Object, a, b map[string]any) []string {
 	return out
 }
 
-// plane is the data plane a Namespace's labels enrol it in: "sidecar",
-// "ambient", or "".
-func plane(labels map[string]string) string {
-	switch {
-	case labels["istio.io/dataplane-mode"] == "ambient":
-		return "ambient"
-	case labels["istio-injection"] == "enabled" || labels["istio.io/rev"] != "":
-		return "sidecar"
+// plane is the data plane a Namespace's labels enrol it in by the
+// schema's #Enrolment: "ambient", "sidecar", or "".
+func plane(s *module.Schema, labels map[string]string) string {
+	v := s.Definition("#Enrolment").FillPath(cue.ParsePath("labels"), labels)
+	for _, p := range []string{"ambient", "sidecar"} {
+		if b, _ := v.LookupPath(cue.ParsePath(p)).Bool(); b {
+			return p
+		}
 	}
 	return ""
 }

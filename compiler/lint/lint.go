@@ -96,7 +96,7 @@ func Run(ctx context.Context, c *compiler.Compiler, inputs []Input) (*Result, er
 		res.Manifests++
 		docs = append(docs, f.docs...)
 	}
-	res.Diagnostics = append(res.Diagnostics, crossIntents(intents, func(i int) bool { return reported[i] })...)
+	res.Diagnostics = append(res.Diagnostics, crossIntents(s, intents, func(i int) bool { return reported[i] })...)
 	if len(docs) > MaxObjects {
 		res.Diagnostics = append(res.Diagnostics, tooManyObjects(docs)).Sort()
 		return res, nil
@@ -149,12 +149,12 @@ type fileResult struct {
 
 // lintFile parses one file, and compiles it when it is an intent.
 func lintFile(ctx context.Context, c *compiler.Compiler, in Input) fileResult {
-	isIntent, docs, d := classify(in)
-	r := fileResult{intent: isIntent, diags: d, docs: docs}
-	if isIntent && !d.HasErrors() {
+	k := classify(in)
+	r := fileResult{intent: k.intent, diags: k.diags, docs: k.docs}
+	if k.parsed != nil {
 		r.labels = map[string]map[string]string{}
 		var found diag.List
-		r.shared, found = lintIntent(ctx, c, in, r.labels)
+		r.shared, found = lintIntent(ctx, c, k.parsed, r.labels)
 		r.diags = append(r.diags, found...)
 	}
 	return r
@@ -197,38 +197,51 @@ type document struct {
 // a Kubernetes object and the file is named like an intent: then load
 // parses it exactly as egmc build does, so that the two give one verdict
 // on it (two documents, a scalar, a misspelt kind).
-func classify(in Input) (bool, []document, diag.List) {
+func classify(in Input) kind {
 	format, err := in.format()
 	if err != nil {
-		return false, nil, asList(err)
+		return kind{diags: asList(err)}
 	}
 	if format == load.CUE {
-		return true, nil, nil
+		return intentOf(in, load.CUE)
 	}
 	if len(bytes.TrimSpace(in.Data)) == 0 {
 		if looksLikeIntent(in.Name) {
-			_, err := load.Parse(in.Name, load.YAML, in.Data)
-			return true, nil, asList(err)
+			return intentOf(in, load.YAML)
 		}
-		return false, nil, nil // an empty manifest file holds no objects
+		return kind{} // an empty manifest file holds no objects
 	}
 	f, err := load.ExtractYAML(in.Name, in.Data)
 	if err != nil {
 		if _, perr := load.Parse(in.Name, load.YAML, in.Data); perr != nil {
 			err = perr
 		}
-		return looksLikeIntent(in.Name), nil, asList(err)
+		return kind{intent: looksLikeIntent(in.Name), diags: asList(err)}
 	}
 	all := documents(in.Name, f)
 	if len(all) > MaxObjects {
-		return false, all[:MaxObjects+1], nil // refused by Run, unread
+		return kind{docs: all[:MaxObjects+1]} // refused by Run, unread
 	}
 	docs, bad := objectsOf(all)
 	if slices.ContainsFunc(all, intentLike) || (len(docs) == 0 && looksLikeIntent(in.Name)) {
-		_, err := load.Parse(in.Name, load.YAML, in.Data)
-		return true, nil, asList(err)
+		return intentOf(in, load.YAML)
 	}
-	return false, docs, bad
+	return kind{docs: docs, diags: bad}
+}
+
+// kind is what classify makes of a file: an intent, parsed when it
+// parses, or manifest documents; and the file's own errors.
+type kind struct {
+	intent bool
+	parsed *load.Intent
+	docs   []document
+	diags  diag.List
+}
+
+// intentOf parses an intent file as egmc build does.
+func intentOf(in Input, format load.Format) kind {
+	parsed, err := load.Parse(in.Name, format, in.Data)
+	return kind{intent: true, parsed: parsed, diags: asList(err)}
 }
 
 // objectsOf keeps the documents that are Kubernetes objects (apiVersion,
@@ -346,15 +359,7 @@ func documents(name string, f *ast.File) []document {
 
 // lintIntent compiles an intent as far as lint needs and records the
 // labels of the namespaces it generates.
-func lintIntent(ctx context.Context, c *compiler.Compiler, in Input, labels map[string]map[string]string) (*shared, diag.List) {
-	format, err := in.format()
-	if err != nil {
-		return nil, asList(err)
-	}
-	parsed, err := load.Parse(in.Name, format, in.Data)
-	if err != nil {
-		return nil, asList(err)
-	}
+func lintIntent(ctx context.Context, c *compiler.Compiler, parsed *load.Intent, labels map[string]map[string]string) (*shared, diag.List) {
 	res, err := c.Compile(ctx, parsed, compiler.Options{Lint: true})
 	if err != nil {
 		return nil, asList(err)
@@ -372,7 +377,7 @@ func lintIntent(ctx context.Context, c *compiler.Compiler, in Input, labels map[
 			labels[o.Name] = ns.Metadata.Labels
 		}
 	}
-	return sharedOf(in.Name, parsed.File, res.Objects), res.Warnings
+	return sharedOf(parsed.Filename, parsed.File, res.Objects), res.Warnings
 }
 
 // checkManifests runs #ManifestCheck over every manifest object.

@@ -66,6 +66,9 @@ func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 		Long:  buildHelp,
 		Args:  maxArgs(1, "one intent file or directory, or - for standard input"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if outDir != "" && check != "" {
+				return &usageError{fmt.Errorf("--check compares with rendered output and writes nothing: drop -o, or --check")}
+			}
 			argo, err := argoCDParams(getenv)
 			if err != nil {
 				return err
@@ -81,23 +84,15 @@ func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 			if argo.strict != nil && !cmd.Flags().Changed("strict") {
 				strict, strictFrom = *argo.strict, argo.strictFrom
 			}
+			var inside func(string) error
 			if argo.active {
 				// the file itself, once found: a directory inside the
 				// application may hold an intent.yaml that links out.
-				file, err := resolveIntent(path)
-				if err != nil {
-					return err
-				}
-				if err := insideDir(".", file); err != nil {
-					return err
-				}
+				inside = func(file string) error { return insideDir(".", file) }
 			}
-			in, err := loadIntent(cmd, path, stdinFile)
+			in, err := loadIntent(cmd, path, stdinFile, inside)
 			if err != nil {
 				return err
-			}
-			if outDir != "" && check != "" {
-				return &usageError{fmt.Errorf("--check compares with rendered output and writes nothing: drop -o, or --check")}
 			}
 			res, err := c.Compile(cmd.Context(), in, compiler.Options{Files: outDir != "" || check != ""})
 			if err != nil {

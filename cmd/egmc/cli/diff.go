@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -52,7 +51,7 @@ func newDiffCmd(c *compiler.Compiler) *cobra.Command {
 		Long:  diffHelp,
 		Args:  exactArgs(2, "an intent and a rendered file or directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := loadIntent(cmd, args[0], stdinFile)
+			in, err := loadIntent(cmd, args[0], stdinFile, nil)
 			if err != nil {
 				return err
 			}
@@ -127,9 +126,6 @@ func readOutput(path string) ([]byte, error) {
 	return b, nil
 }
 
-// phaseFile matches the phase files of an output directory.
-var phaseFile = regexp.MustCompile(`^[0-9]{2}-[a-z]+\.yaml$`)
-
 // compareDir compares the objects of the phase files, the values files
 // and RUNBOOK.md of an output directory.
 func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error) {
@@ -139,7 +135,7 @@ func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error)
 	}
 	var got bytes.Buffer
 	for _, e := range entries {
-		if phaseFile.MatchString(e.Name()) {
+		if compiler.IsPhaseFile(e.Name()) {
 			b, err := readOutput(filepath.Join(dir, e.Name()))
 			if err != nil {
 				return nil, err
@@ -162,13 +158,13 @@ func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error)
 	writing := map[string]bool{}
 	for _, f := range files {
 		writing[f.Name] = true
-		if phaseFile.MatchString(f.Name) {
+		if compiler.IsPhaseFile(f.Name) {
 			continue
 		}
 		report = append(report, compareFile(dir, f.Name, f.Data)...)
 	}
 	for _, e := range entries {
-		if writing[e.Name()] || phaseFile.MatchString(e.Name()) || !e.Type().IsRegular() {
+		if writing[e.Name()] || compiler.IsPhaseFile(e.Name()) || !e.Type().IsRegular() {
 			continue
 		}
 		got, err := load.ReadLimited(filepath.Join(dir, e.Name()), maxOutput)

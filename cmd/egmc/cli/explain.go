@@ -39,7 +39,7 @@ func newExplainCmd(c *compiler.Compiler) *cobra.Command {
 			if len(args) == 1 {
 				path = args[0]
 			}
-			in, err := loadIntent(cmd, path, stdinFile)
+			in, err := loadIntent(cmd, path, stdinFile, nil)
 			if err != nil {
 				return err
 			}

@@ -47,11 +47,17 @@ const stdinName = "stdin"
 // loadIntent reads the intent a command argument names: "-" is standard
 // input (named stdinFile, whose extension gives the format: YAML when it
 // has none), a directory its one intent file, anything else a file.
-func loadIntent(cmd *cobra.Command, arg, stdinFile string) (*load.Intent, error) {
+// check, when not nil, vets the file before it is read.
+func loadIntent(cmd *cobra.Command, arg, stdinFile string, check func(file string) error) (*load.Intent, error) {
 	if arg != "-" {
 		file, err := resolveIntent(arg)
 		if err != nil {
 			return nil, err
+		}
+		if check != nil {
+			if err := check(file); err != nil {
+				return nil, err
+			}
 		}
 		return load.ReadFile(file)
 	}
