@@ -207,7 +207,7 @@ func (b *bounds) field(at string, schema cue.Value, sel cue.Selector) fieldSchem
 	k := fieldKey{at, sel.String()}
 	f, ok := b.fields[k]
 	if !ok {
-		f = fieldSchema{allowed: !schema.Exists() || schema.Allows(sel), schema: schema.LookupPath(cue.MakePath(sel))}
+		f = fieldSchema{allowed: !schema.Exists() || schema.Allows(sel), schema: schemaStep(schema, sel)}
 		b.fields[k] = f
 	}
 	return f
@@ -242,7 +242,7 @@ func (b *bounds) walkList(path []cue.Selector, at string, user, schema cue.Value
 		return
 	}
 	limit := elemLimit(path)
-	elem := schema.LookupPath(cue.MakePath(cue.AnyIndex))
+	elem := schemaStep(schema, cue.AnyIndex)
 	for i := 0; it.Next(); i++ {
 		p := appendSel(path, cue.Index(i))
 		if i == limit {

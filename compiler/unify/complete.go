@@ -58,7 +58,7 @@ func (w *walker) walk(path []cue.Selector, user, schema cue.Value) {
 		if err != nil {
 			return
 		}
-		elem := schema.LookupPath(cue.MakePath(cue.AnyIndex))
+		elem := schemaStep(schema, cue.AnyIndex)
 		for i := 0; it.Next(); i++ {
 			w.walk(appendSel(path, cue.Index(i)), it.Value(), elem)
 		}
@@ -82,7 +82,7 @@ func (w *walker) walkStruct(path []cue.Selector, user, schema cue.Value) {
 			w.found = append(w.found, finding{path: p, msg: "field not allowed"})
 			continue
 		}
-		w.walk(p, it.Value(), schema.LookupPath(cue.MakePath(sel)))
+		w.walk(p, it.Value(), schemaStep(schema, sel))
 	}
 	w.missing(path, written, schema)
 }

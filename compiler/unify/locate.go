@@ -258,16 +258,22 @@ func trimRoot(path []string) []string {
 func schemaAt(schema cue.Value, path []cue.Selector) cue.Value {
 	v := schema
 	for _, s := range path {
-		if s.LabelType() == cue.IndexLabel {
-			s = cue.AnyIndex
-		}
-		next := v.LookupPath(cue.MakePath(s))
-		if !next.Exists() && s.IsString() {
-			next = v.LookupPath(cue.MakePath(s.Optional()))
-		}
-		v = next
+		v = schemaStep(v, s)
 	}
 	return v
+}
+
+// schemaStep is the schema one selector below v: a field, optional or
+// not, or any list element for an index.
+func schemaStep(v cue.Value, s cue.Selector) cue.Value {
+	if s.LabelType() == cue.IndexLabel {
+		s = cue.AnyIndex
+	}
+	next := v.LookupPath(cue.MakePath(s))
+	if !next.Exists() && s.IsString() {
+		next = v.LookupPath(cue.MakePath(s.Optional()))
+	}
+	return next
 }
 
 // allowed lists the fields a schema struct allows.
