@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"egmc.dev/egmc/compiler/layout"
 	"egmc.dev/egmc/golden"
 )
 
@@ -26,8 +27,10 @@ func examples(t *testing.T) map[string]string {
 	return out
 }
 
-// TestExamples compiles every example and compares its stream, Helm
-// values and runbook with golden/<example>/.
+// TestExamples compiles every example and compares its stream and
+// explanation, and the files of its output directory other than the
+// phase files (RUNBOOK.md, helm/*-values.yaml: the stream holds the
+// objects), with golden/<example>/.
 func TestExamples(t *testing.T) {
 	for name, file := range examples(t) {
 		t.Run(name, func(t *testing.T) {
@@ -40,13 +43,19 @@ func TestExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden.Check(t, filepath.Join(name, "stream.yaml"), stream)
-			golden.Check(t, filepath.Join(name, "RUNBOOK.md"), res.Runbook.Markdown())
 			golden.Check(t, filepath.Join(name, "explain.txt"), res.Explain.Text())
 			golden.Check(t, filepath.Join(name, "explain.mmd"), res.Explain.Mermaid())
+			files, err := res.Files()
+			if err != nil {
+				t.Fatal(err)
+			}
 			want := map[string]bool{}
-			for _, v := range res.Values {
-				golden.Check(t, filepath.Join(name, v.File), v.YAML)
-				want[v.File] = true
+			for _, f := range files {
+				if layout.IsPhaseFile(f.Name) {
+					continue // the stream holds the objects
+				}
+				golden.Check(t, filepath.Join(name, filepath.FromSlash(f.Name)), f.Data)
+				want[f.Name] = true
 			}
 			checkNoStaleValues(t, name, want)
 		})
@@ -57,15 +66,18 @@ func TestExamples(t *testing.T) {
 // example no longer produces (or removes it under -update).
 func checkNoStaleValues(t *testing.T, name string, want map[string]bool) {
 	t.Helper()
-	stale, _ := filepath.Glob(filepath.Join(name, "*-values.yaml"))
-	for _, f := range stale {
-		if want[filepath.Base(f)] {
+	present, err := layout.Files(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range present {
+		if want[f] || f == layout.Runbook {
 			continue
 		}
 		if golden.Update() {
-			os.Remove(f)
+			os.Remove(filepath.Join(name, filepath.FromSlash(f)))
 			continue
 		}
-		t.Errorf("%s is no longer produced by the example: rerun with EGMC_UPDATE=1", f)
+		t.Errorf("%s/%s is no longer produced by the example: rerun with EGMC_UPDATE=1", name, f)
 	}
 }

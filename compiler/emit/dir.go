@@ -5,7 +5,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,12 +20,14 @@ var writes struct {
 	sync.Mutex
 	aborted bool
 	tmp     map[string]bool
+	dirs    map[string]bool // subdirectories created by WriteDir calls in flight
 }
 
 // errAborted is returned by a WriteDir that Abort stopped.
 var errAborted = fmt.Errorf("interrupted: the output directory was left as it was")
 
-// Abort stops every WriteDir in flight and removes its temporary files;
+// Abort stops every WriteDir in flight and removes its temporary files
+// and the subdirectories it created;
 // later calls fail. Renames already under way finish first, so each
 // output directory holds either its old files or its complete new ones.
 // egmc calls it when interrupted, before exiting.
@@ -33,6 +37,9 @@ func Abort() {
 	writes.aborted = true
 	for tmp := range writes.tmp {
 		os.Remove(tmp)
+	}
+	for d := range writes.dirs {
+		os.Remove(d) // empty once its temporary files are gone
 	}
 }
 
@@ -62,8 +69,24 @@ var beforeRename = func() {}
 
 // File is one file of an output directory.
 type File struct {
+	// Name is the file's slash-separated path relative to the directory:
+	// a file name, or one of Owner.Dirs and a file name.
 	Name string
 	Data []byte
+}
+
+// Owner says which files of an output directory are egmc's.
+type Owner struct {
+	// Dirs are the directories, relative to the output directory ("."
+	// is the directory itself), that egmc writes files in: the only ones
+	// WriteDir creates.
+	Dirs []string
+	// Files lists the regular files of an output directory that egmc
+	// may have written, as slash-separated paths relative to it.
+	Files func(dir string) ([]string, error)
+	// Wrote tells whether egmc wrote a file, given its slash-separated
+	// path and first bytes.
+	Wrote func(name string, head []byte) bool
 }
 
 // tmpPattern names egmc's temporary files in an output directory; those
@@ -78,23 +101,31 @@ const maxStale = 64 << 10
 // build that it no longer writes, touching nothing else:
 //
 //   - dir is created (0755 less the umask) when missing; when it is a
-//     symbolic link, the files are written where it points;
-//   - each file is first written in full to a temporary file in the
+//     symbolic link, the files are written where it points; so are the
+//     subdirectories of owner.Dirs that files are written in;
+//   - each file is first written in full to a temporary file in its
 //     directory (with the mode of the file it replaces, or 0644 less the
 //     umask), and only when every one is written are they renamed into
 //     place, each rename atomic: a failure or an interrupt (Abort) before
 //     that leaves dir exactly as it was;
-//   - a file that files does not hold is removed only when stale says
-//     egmc wrote it (given its name and first bytes): a user's file, even
-//     one named like egmc's, stays;
+//   - a file owner.Files lists that files does not hold is removed only
+//     when owner.Wrote says egmc wrote it (given its name and first bytes): a
+//     user's file, even one named like egmc's, stays; a subdirectory
+//     left empty by that is removed;
 //   - temporary files of an earlier interrupted run are removed, and so
 //     are the directories beside dir that egmc before v0.2 left there.
-func WriteDir(dir string, files []File, stale func(name string, head []byte) bool) (err error) {
+func WriteDir(dir string, files []File, owner Owner) (err error) {
 	real, err := outputDir(dir)
 	if err != nil {
 		return err
 	}
-	removeLeftovers(dir, real)
+	for _, f := range files {
+		if err := checkName(f.Name, owner.Dirs); err != nil {
+			return err
+		}
+	}
+	removeLeftovers(dir, real, owner.Dirs)
+	created, err := makeSubdirs(real, files)
 	temps := make([]string, len(files))
 	defer func() {
 		for _, t := range temps {
@@ -105,16 +136,24 @@ func WriteDir(dir string, files []File, stale func(name string, head []byte) boo
 				}
 			}
 		}
-	}()
-	for i, f := range files {
-		if strings.ContainsAny(f.Name, `/\`) || f.Name == "" || f.Name[0] == '.' {
-			return fmt.Errorf("output file name %q: not a plain file name", f.Name)
+		writes.Lock()
+		for _, d := range created {
+			delete(writes.dirs, d)
+			if err != nil {
+				os.Remove(d)
+			}
 		}
+		writes.Unlock()
+	}()
+	if err != nil {
+		return err
+	}
+	for i, f := range files {
 		if temps[i], err = writeTemp(real, f); err != nil {
 			return err
 		}
 	}
-	old, err := staleFiles(real, files, stale)
+	old, err := staleFiles(real, files, owner)
 	if err != nil {
 		return err
 	}
@@ -125,18 +164,74 @@ func WriteDir(dir string, files []File, stale func(name string, head []byte) boo
 		return errAborted
 	}
 	for i, f := range files {
-		if err := os.Rename(temps[i], filepath.Join(real, f.Name)); err != nil {
-			return fmt.Errorf("writing %s: %w", filepath.Join(dir, f.Name), err)
+		if err := os.Rename(temps[i], filepath.Join(real, filepath.FromSlash(f.Name))); err != nil {
+			return fmt.Errorf("writing %s: %w", filepath.Join(dir, filepath.FromSlash(f.Name)), err)
 		}
 		delete(writes.tmp, temps[i]) // untrack, under the lock held here
 		temps[i] = ""
 	}
 	for _, name := range old {
-		if err := os.Remove(filepath.Join(real, name)); err != nil && !os.IsNotExist(err) {
-			return fmt.Errorf("removing %s, which egmc no longer writes: %w", filepath.Join(dir, name), err)
+		if err := os.Remove(filepath.Join(real, filepath.FromSlash(name))); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("removing %s, which egmc no longer writes: %w", filepath.Join(dir, filepath.FromSlash(name)), err)
 		}
 	}
-	return syncDir(real)
+	return syncDirs(real, owner.Dirs)
+}
+
+// checkName checks that a file's name is a plain file name in one of
+// dirs, so that no file lands outside the output directory.
+func checkName(name string, dirs []string) error {
+	sub, base := path.Split(name)
+	sub = strings.TrimSuffix(sub, "/")
+	if sub == "" {
+		sub = "."
+	}
+	if base == "" || base[0] == '.' || strings.Contains(base, `\`) || !slices.Contains(dirs, sub) {
+		return fmt.Errorf("output file name %q: not a plain file name in %s", name, strings.Join(dirs, ", "))
+	}
+	return nil
+}
+
+// mkdirTracked creates a directory and records it for Abort.
+func mkdirTracked(p string) error {
+	writes.Lock()
+	defer writes.Unlock()
+	if writes.aborted {
+		return errAborted
+	}
+	if err := os.Mkdir(p, 0o755); err != nil {
+		return err
+	}
+	if writes.dirs == nil {
+		writes.dirs = map[string]bool{}
+	}
+	writes.dirs[p] = true
+	return nil
+}
+
+// makeSubdirs creates the subdirectories files are written in, and
+// returns those it created.
+func makeSubdirs(real string, files []File) ([]string, error) {
+	var created []string
+	for _, f := range files {
+		sub := path.Dir(f.Name)
+		if sub == "." {
+			continue
+		}
+		p := filepath.Join(real, filepath.FromSlash(sub))
+		err := mkdirTracked(p)
+		switch {
+		case err == nil:
+			created = append(created, p)
+		case os.IsExist(err):
+			if fi, serr := os.Stat(p); serr != nil || !fi.IsDir() {
+				return created, fmt.Errorf("%s is not a directory: egmc writes its %s files there; move it away", p, sub)
+			}
+		default:
+			return created, err
+		}
+	}
+	return created, nil
 }
 
 // outputDir returns the directory the files go to: dir, created when
@@ -168,8 +263,9 @@ func outputDir(dir string) (string, error) {
 // removeLeftovers removes what interrupted runs left: temporary files in
 // the directory, and the temporary directories beside it of egmc before
 // v0.2 (.<name>.egmc-*, which replaced the whole directory).
-func removeLeftovers(dir, real string) {
-	if old, _ := filepath.Glob(filepath.Join(real, tmpPattern)); len(old) > 0 {
+func removeLeftovers(dir, real string, dirs []string) {
+	for _, sub := range dirs {
+		old, _ := filepath.Glob(filepath.Join(real, filepath.FromSlash(sub), tmpPattern))
 		for _, p := range old {
 			os.Remove(p)
 		}
@@ -186,17 +282,18 @@ func removeLeftovers(dir, real string) {
 	}
 }
 
-// writeTemp writes f to a temporary file in dir, with the mode of the
-// file it will replace, synced, and returns its path.
+// writeTemp writes f to a temporary file in its directory under dir,
+// with the mode of the file it will replace, synced, and returns its path.
 func writeTemp(dir string, f File) (string, error) {
 	mode := os.FileMode(0o644)
-	if fi, err := os.Lstat(filepath.Join(dir, f.Name)); err == nil {
+	target := filepath.Join(dir, filepath.FromSlash(f.Name))
+	if fi, err := os.Lstat(target); err == nil {
 		if !fi.Mode().IsRegular() {
-			return "", fmt.Errorf("%s is not a regular file: egmc writes its output there; move it away", filepath.Join(dir, f.Name))
+			return "", fmt.Errorf("%s is not a regular file: egmc writes its output there; move it away", target)
 		}
 		mode = fi.Mode().Perm()
 	}
-	t, err := createTemp(dir, mode)
+	t, err := createTemp(filepath.Dir(target), mode)
 	if err != nil {
 		return "", err
 	}
@@ -236,28 +333,28 @@ func createTemp(dir string, mode os.FileMode) (*os.File, error) {
 	return nil, fmt.Errorf("creating a temporary file in %s: too many tries", dir)
 }
 
-// staleFiles lists the regular files of dir that files does not hold and
-// that stale says egmc wrote.
-func staleFiles(dir string, files []File, stale func(string, []byte) bool) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
+// staleFiles lists the files the owner lists that files does not hold
+// and that the owner says egmc wrote.
+func staleFiles(dir string, files []File, owner Owner) ([]string, error) {
 	writing := map[string]bool{}
 	for _, f := range files {
 		writing[f.Name] = true
 	}
+	present, err := owner.Files(dir)
+	if err != nil {
+		return nil, err
+	}
 	var old []string
-	for _, e := range entries {
-		if writing[e.Name()] || !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+	for _, name := range present {
+		if writing[name] {
 			continue
 		}
-		head, err := readHead(filepath.Join(dir, e.Name()))
+		head, err := readHead(filepath.Join(dir, filepath.FromSlash(name)))
 		if err != nil {
 			return nil, err
 		}
-		if stale(e.Name(), head) {
-			old = append(old, e.Name())
+		if owner.Wrote(name, head) {
+			old = append(old, name)
 		}
 	}
 	sort.Strings(old)
@@ -272,6 +369,25 @@ func readHead(path string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, maxStale))
+}
+
+// syncDirs syncs the directories egmc wrote in, and removes those of
+// its subdirectories that removing stale files left empty.
+func syncDirs(dir string, dirs []string) error {
+	for _, sub := range dirs {
+		p := filepath.Join(dir, filepath.FromSlash(sub))
+		if sub != "." {
+			fi, lerr := os.Lstat(p)
+			if entries, err := os.ReadDir(p); lerr == nil && fi.IsDir() && err == nil && len(entries) == 0 {
+				os.Remove(p)
+				continue
+			}
+		}
+		if err := syncDir(p); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 func syncDir(dir string) error {

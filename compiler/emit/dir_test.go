@@ -2,6 +2,7 @@ package emit
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -11,6 +12,34 @@ import (
 // staleYAML: egmc "wrote" the .yaml files that start with "egmc".
 func staleYAML(name string, head []byte) bool {
 	return strings.HasSuffix(name, ".yaml") && strings.HasPrefix(string(head), "egmc")
+}
+
+// flat is an owner that writes in the directory itself.
+var flat = Owner{Dirs: []string{"."}, Files: listFiles("."), Wrote: staleYAML}
+
+// withHelm is an owner that writes in the directory and its helm/.
+var withHelm = Owner{Dirs: []string{".", "helm"}, Files: listFiles(".", "helm"), Wrote: staleYAML}
+
+// listFiles lists the regular files of the subdirectories of dir.
+func listFiles(subs ...string) func(string) ([]string, error) {
+	return func(dir string) ([]string, error) {
+		var names []string
+		for _, sub := range subs {
+			entries, err := os.ReadDir(filepath.Join(dir, sub))
+			if os.IsNotExist(err) && sub != "." {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range entries {
+				if e.Type().IsRegular() {
+					names = append(names, path.Join(sub, e.Name()))
+				}
+			}
+		}
+		return names, nil
+	}
 }
 
 func readDir(t *testing.T, dir string) map[string]string {
@@ -49,7 +78,7 @@ func checkDir(t *testing.T, dir string, want map[string]string) {
 func TestWriteDirReplacesItsOwnFiles(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "out")
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a1")}, {"stale.yaml", []byte("egmc s")}}, staleYAML); err != nil {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a1")}, {"stale.yaml", []byte("egmc s")}}, flat); err != nil {
 		t.Fatal(err)
 	}
 	for name, data := range map[string]string{"README.md": "mine", "my-values.yaml": "user values"} {
@@ -57,7 +86,7 @@ func TestWriteDirReplacesItsOwnFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a2")}, {"b.yaml", []byte("egmc b")}}, staleYAML); err != nil {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a2")}, {"b.yaml", []byte("egmc b")}}, flat); err != nil {
 		t.Fatal(err)
 	}
 	checkDir(t, dir, map[string]string{"a.yaml": "egmc a2", "b.yaml": "egmc b", "README.md": "mine", "my-values.yaml": "user values"})
@@ -78,7 +107,7 @@ func TestWriteDirKeepsModes(t *testing.T) {
 	}
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("egmc b")}}, staleYAML); err != nil {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("egmc b")}}, flat); err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]os.FileMode{"": 0o700 | os.ModeDir, "a.yaml": 0o600, "b.yaml": 0o644} {
@@ -104,7 +133,7 @@ func TestWriteDirThroughALink(t *testing.T) {
 	if err := os.Symlink("target", link); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteDir(link, []File{{"a.yaml", []byte("egmc a")}}, staleYAML); err != nil {
+	if err := WriteDir(link, []File{{"a.yaml", []byte("egmc a")}}, flat); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
@@ -115,7 +144,7 @@ func TestWriteDirThroughALink(t *testing.T) {
 	if err := os.Symlink("missing", broken); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteDir(broken, []File{{"a.yaml", nil}}, staleYAML); err == nil || !strings.Contains(err.Error(), "symbolic link to a missing directory") {
+	if err := WriteDir(broken, []File{{"a.yaml", nil}}, flat); err == nil || !strings.Contains(err.Error(), "symbolic link to a missing directory") {
 		t.Errorf("a link to nowhere: %v", err)
 	}
 }
@@ -129,7 +158,7 @@ func TestWriteDirIntoTheWorkingDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range []string{".", "./", dir} {
-		if err := WriteDir(d, []File{{"a.yaml", []byte("egmc " + d)}}, staleYAML); err != nil {
+		if err := WriteDir(d, []File{{"a.yaml", []byte("egmc " + d)}}, flat); err != nil {
 			t.Fatalf("%s: %v", d, err)
 		}
 	}
@@ -140,13 +169,13 @@ func TestWriteDirIntoTheWorkingDirectory(t *testing.T) {
 // exactly as it was and no temporary file is left.
 func TestWriteDirFailureLeavesDirAlone(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc old")}}, staleYAML); err != nil {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc old")}}, flat); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(filepath.Join(dir, "b.yaml"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("x")}}, staleYAML)
+	err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("x")}}, flat)
 	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Fatalf("got %v, want an error for the directory in b.yaml's place", err)
 	}
@@ -156,7 +185,7 @@ func TestWriteDirFailureLeavesDirAlone(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, tmpPattern)); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
-	if err := WriteDir(dir, []File{{"../x.yaml", nil}}, staleYAML); err == nil {
+	if err := WriteDir(dir, []File{{"../x.yaml", nil}}, flat); err == nil {
 		t.Error("wrote a file outside the directory")
 	}
 }
@@ -177,7 +206,7 @@ func TestWriteDirRemovesLeftovers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a")}}, staleYAML); err != nil {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a")}}, flat); err != nil {
 		t.Fatal(err)
 	}
 	checkDir(t, dir, map[string]string{"a.yaml": "egmc a", ".keep": ""})
@@ -211,7 +240,7 @@ func TestMarkdown(t *testing.T) {
 // directory as it was and removes the temporary files; later writes fail.
 func TestWriteDirAbort(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc old")}}, staleYAML); err != nil {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc old")}}, flat); err != nil {
 		t.Fatal(err)
 	}
 	beforeRename = Abort
@@ -219,12 +248,72 @@ func TestWriteDirAbort(t *testing.T) {
 		beforeRename = func() {}
 		writes.aborted = false
 	}()
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("egmc b")}}, staleYAML); err != errAborted {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}, {"b.yaml", []byte("egmc b")}}, flat); err != errAborted {
 		t.Fatalf("WriteDir = %v, want %v", err, errAborted)
 	}
 	checkDir(t, dir, map[string]string{"a.yaml": "egmc old"})
 	beforeRename = func() {}
-	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}}, staleYAML); err != errAborted {
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc new")}}, flat); err != errAborted {
 		t.Errorf("WriteDir after Abort = %v, want %v", err, errAborted)
+	}
+}
+
+// TestWriteDirSubdirectory: files go into the owner's subdirectory,
+// created when missing; its stale files are removed even when a build
+// writes nothing there, and the subdirectory with them once empty; a
+// user's file there keeps it; names outside the owner's directories are
+// refused.
+func TestWriteDirSubdirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	owner := withHelm
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a")}, {"helm/v.yaml", []byte("egmc v")}}, owner); err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, filepath.Join(dir, "helm"), map[string]string{"v.yaml": "egmc v"})
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a")}}, owner); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "helm")); !os.IsNotExist(err) {
+		t.Errorf("helm/ left behind empty: %v", err)
+	}
+	if err := WriteDir(dir, []File{{"helm/v.yaml", []byte("egmc v")}}, owner); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "helm", "mine.yaml"), []byte("user"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteDir(dir, []File{{"a.yaml", []byte("egmc a")}}, owner); err != nil {
+		t.Fatal(err)
+	}
+	checkDir(t, filepath.Join(dir, "helm"), map[string]string{"mine.yaml": "user"})
+	for _, name := range []string{"other/v.yaml", "helm/../../x.yaml", "helm/.hidden", "helm/"} {
+		if err := WriteDir(dir, []File{{name, nil}}, owner); err == nil {
+			t.Errorf("wrote %q", name)
+		}
+	}
+}
+
+// TestWriteDirSubdirectoryFailure: a failed write removes the
+// subdirectory it created, and a file in the subdirectory's place is
+// reported, not replaced.
+func TestWriteDirSubdirectoryFailure(t *testing.T) {
+	dir := t.TempDir()
+	owner := withHelm
+	if err := os.Mkdir(filepath.Join(dir, "b.yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteDir(dir, []File{{"helm/v.yaml", []byte("egmc v")}, {"b.yaml", []byte("x")}}, owner)
+	if err == nil {
+		t.Fatal("no error for the directory in b.yaml's place")
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "helm")); !os.IsNotExist(err) {
+		t.Errorf("a failed write left helm/: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "helm"), []byte("user"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = WriteDir(dir, []File{{"helm/v.yaml", []byte("egmc v")}}, owner)
+	if err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("got %v, want an error for the file in helm/'s place", err)
 	}
 }

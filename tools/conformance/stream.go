@@ -29,13 +29,20 @@ type Stream struct {
 	// Objects are the stream's documents, in order.
 	Objects []Object
 	// MeshConfig is the Istio mesh config that goes with the stream (the
-	// meshConfig of istiod-values.yaml), or nil.
+	// meshConfig of helm/istiod-values.yaml), or nil.
 	MeshConfig []byte
 }
 
+// ValuesDir is the directory of an egmc output (and of a golden
+// directory) that holds the Helm values files. It is
+// egmc.dev/egmc/compiler/layout.ValuesDir, which this module cannot
+// import without taking the compiler's Kubernetes versions:
+// TestLayoutIsEgmcs reads it from that package's source.
+const ValuesDir = "helm"
+
 // LoadExample reads dir/stream.yaml, or else the phase files an `egmc
 // build -o` directory holds (NN-<phase>.yaml, in order), and, when
-// present, the meshConfig of dir/istiod-values.yaml.
+// present, the meshConfig of dir/helm/istiod-values.yaml.
 func LoadExample(dir string) (Stream, error) {
 	s := Stream{Name: filepath.Base(dir)}
 	files := []string{filepath.Join(dir, "stream.yaml")}
@@ -52,8 +59,11 @@ func LoadExample(dir string) (Stream, error) {
 		}
 		s.Objects = append(s.Objects, objs...)
 	}
+	if _, err := os.Stat(filepath.Join(dir, "istiod-values.yaml")); err == nil {
+		return s, fmt.Errorf("%s holds istiod-values.yaml beside the manifests, where egmc before v0.3 wrote it: build it again (values now go in %s/)", dir, ValuesDir)
+	}
 	var err error
-	s.MeshConfig, err = readMeshConfig(filepath.Join(dir, "istiod-values.yaml"))
+	s.MeshConfig, err = readMeshConfig(filepath.Join(dir, ValuesDir, "istiod-values.yaml"))
 	return s, err
 }
 

@@ -18,9 +18,11 @@ wave as the annotation argocd.argoproj.io/sync-wave. The same intent always
 gives the same bytes.
 
 With -o DIR, egmc writes one file per phase (00-namespaces.yaml, ...), the
-Helm values files (envoy-gateway-values.yaml, istiod-values.yaml, ...) and
-RUNBOOK.md: install order, restarts, verification commands and the known
-limitations of this setup. egmc touches only its own files: each is
+Helm values files in DIR/helm/ (envoy-gateway-values.yaml,
+istiod-values.yaml, ...) and RUNBOOK.md: install order, restarts,
+verification commands and the known limitations of this setup, run from
+DIR. DIR itself holds only Kubernetes objects and RUNBOOK.md, so
+"kubectl apply -f DIR/" applies the objects alone. egmc touches only its own files: each is
 written in full before any replaces the old one (each replacement atomic,
 keeping the old file's mode), so a failed or interrupted build leaves DIR
 as it was; phase and values files an earlier build wrote and this one does

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"egmc.dev/egmc/compiler"
+	"egmc.dev/egmc/compiler/layout"
 	"egmc.dev/egmc/compiler/load"
 	"egmc.dev/egmc/compiler/order"
 )
@@ -128,25 +129,24 @@ func readOutput(path string) ([]byte, error) {
 }
 
 // compareDir compares the objects of the phase files, the values files
-// and RUNBOOK.md of an output directory.
+// and RUNBOOK.md of an output directory (package layout), and shows the
+// files a build would remove as removed.
 func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
+	phases, err := layout.PhaseFiles(dir)
 	if err != nil {
 		return nil, err
 	}
 	var got bytes.Buffer
-	for _, e := range entries {
-		if compiler.IsPhaseFile(e.Name()) {
-			b, err := readOutput(filepath.Join(dir, e.Name()))
-			if err != nil {
-				return nil, err
-			}
-			if got.Len()+len(b) > maxOutput {
-				return nil, fmt.Errorf("%s: the phase files are larger than %d MiB together, more than egmc writes for any intent: is it an egmc output directory?", dir, maxOutput>>20)
-			}
-			got.WriteString("---\n")
-			got.Write(b)
+	for _, p := range phases {
+		b, err := readOutput(p)
+		if err != nil {
+			return nil, err
 		}
+		if got.Len()+len(b) > maxOutput {
+			return nil, fmt.Errorf("%s: the phase files are larger than %d MiB together, more than egmc writes for any intent: is it an egmc output directory?", dir, maxOutput>>20)
+		}
+		got.WriteString("---\n")
+		got.Write(b)
 	}
 	report, err := compareObjects(want, got.Bytes(), dir)
 	if err != nil {
@@ -159,18 +159,22 @@ func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error)
 	writing := map[string]bool{}
 	for _, f := range files {
 		writing[f.Name] = true
-		if compiler.IsPhaseFile(f.Name) {
+		if layout.IsPhaseFile(f.Name) {
 			continue
 		}
 		report = append(report, compareFile(dir, f.Name, f.Data)...)
 	}
-	for _, e := range entries {
-		if writing[e.Name()] || compiler.IsPhaseFile(e.Name()) || !e.Type().IsRegular() {
+	present, err := layout.Files(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range present {
+		if writing[name] || layout.IsPhaseFile(name) {
 			continue
 		}
-		got, err := load.ReadLimited(filepath.Join(dir, e.Name()), maxOutput)
-		if err == nil && compiler.WrittenByEgmc(e.Name(), got) {
-			report = append(report, unified(e.Name(), string(got), ""))
+		got, err := load.ReadLimited(filepath.Join(dir, filepath.FromSlash(name)), maxOutput)
+		if err == nil && layout.WrittenByEgmc(name, got) {
+			report = append(report, unified(name, string(got), ""))
 		}
 	}
 	return report, nil
@@ -179,7 +183,7 @@ func compareDir(res *compiler.Result, want []byte, dir string) ([]string, error)
 // compareFile compares a values file (as data) or RUNBOOK.md (as text)
 // with what a build writes.
 func compareFile(dir, name string, want []byte) []string {
-	got, err := load.ReadLimited(filepath.Join(dir, name), maxOutput)
+	got, err := load.ReadLimited(filepath.Join(dir, filepath.FromSlash(name)), maxOutput)
 	if err != nil {
 		got = nil // missing: the whole file is new
 	}

@@ -42,7 +42,7 @@ var istioBuildMu sync.Mutex
 // NewIstio builds Istio's view of the cluster from the stream's objects, the
 // fixtures (Services with cluster IPs that a cluster would already hold,
 // see tools/conformance/fixtures.go), the mesh config (the meshConfig of
-// istiod-values.yaml as YAML, or nil for Istio's defaults) and the gateway's
+// helm/istiod-values.yaml as YAML, or nil for Istio's defaults) and the gateway's
 // proxy pod (where the EG Envoy runs).
 //
 // The Istio work is done here, once: a fake istiod (Istio's

@@ -106,11 +106,11 @@ type EgressOptions struct {
 	// Namespace is Istio's namespace, where the egress gateway runs
 	// (istio-system when empty).
 	Namespace string
-	// GatewayValues is istio-egressgateway-values.yaml; its service.ports
+	// GatewayValues is helm/istio-egressgateway-values.yaml; its service.ports
 	// are the egress gateway Service's ports. Without it the cluster has
 	// no egress gateway.
 	GatewayValues []byte
-	// MeshConfig is the meshConfig of istiod-values.yaml, or nil.
+	// MeshConfig is the meshConfig of helm/istiod-values.yaml, or nil.
 	MeshConfig []byte
 	// GatewayPodLabels are added to the egress gateway pod's labels.
 	GatewayPodLabels map[string]string

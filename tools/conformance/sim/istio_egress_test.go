@@ -44,7 +44,7 @@ func loadEgress(t *testing.T, stream string) egressSetup {
 			t.Fatal(err)
 		}
 	}
-	values, err := os.ReadFile(filepath.Join(egressExample, "istio-egressgateway-values.yaml"))
+	values, err := os.ReadFile(filepath.Join(egressExample, conformance.ValuesDir, "istio-egressgateway-values.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@
 //	simulate [flags] STREAM REQUEST...
 //
 // STREAM is a stream.yaml or a directory holding one (an `egmc build -o`
-// directory or a golden directory; its istiod-values.yaml gives the mesh
+// directory or a golden directory; its helm/istiod-values.yaml gives the mesh
 // config). Each REQUEST is "METHOD URL". For each request simulate prints
 // one JSON object per line:
 //
@@ -37,7 +37,7 @@ const usage = `usage: simulate [flags] STREAM REQUEST...
 
 Simulates each REQUEST ("METHOD URL") through the gateway and mesh of
 STREAM (a stream.yaml, or a directory holding stream.yaml and optionally
-istiod-values.yaml) and prints one JSON object per request.
+helm/istiod-values.yaml) and prints one JSON object per request.
 
 Flags:
 `
