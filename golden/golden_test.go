@@ -4,8 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"egmc.dev/egmc/compiler"
 	"egmc.dev/egmc/compiler/layout"
 	"egmc.dev/egmc/golden"
 )
@@ -79,5 +81,26 @@ func checkNoStaleValues(t *testing.T, name string, want map[string]bool) {
 			continue
 		}
 		t.Errorf("%s/%s is no longer produced by the example: rerun with EGMC_UPDATE=1", name, f)
+	}
+}
+
+// TestExamplesSayWhyTheyWarn: `egmc lint --strict examples/*` fails only
+// on warnings the examples expect, so every rule an example warns on is
+// named in the example itself, with the reason it stays.
+func TestExamplesSayWhyTheyWarn(t *testing.T) {
+	for name, file := range examples(t) {
+		res, err := testCompiler.CompileFile(context.Background(), file, compiler.Options{})
+		if err != nil {
+			t.Fatalf("compiling %s: %v", file, err)
+		}
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range res.Warnings {
+			if !strings.Contains(string(text), w.Rule) {
+				t.Errorf("%s warns %s, and %s does not say why (name %s in a comment): %s", name, w.Rule, file, w.Rule, w.Message)
+			}
+		}
 	}
 }
