@@ -2,8 +2,10 @@ package argocd
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -167,6 +169,42 @@ func TestExampleApplication(t *testing.T) {
 	for _, p := range src.Plugin.Parameters {
 		if !announced[p.Name] {
 			t.Errorf("parameter %q is not announced by plugin.yaml", p.Name)
+		}
+	}
+}
+
+// TestImage checks what deploy/argocd/Dockerfile promises without a
+// Docker daemon: its build step gives a static binary (the distroless
+// static base has no C library) that runs there as the plugin runs it,
+// and its final stage runs as Argo CD's user 999 with egmc at the path
+// plugin.yaml's command finds.
+func TestImage(t *testing.T) {
+	egmc := buildEgmc(t, t.TempDir())
+	f, err := elf.Open(egmc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("the image's egmc is dynamically linked (program header %v): the static base image cannot run it", p.Type)
+		}
+	}
+	cmd := exec.Command(egmc, "--version")
+	cmd.Env = []string{} // the image sets nothing: no HOME, no PATH
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "egmc ") {
+		t.Errorf("egmc --version with an empty environment: %v\n%s", err, out)
+	}
+
+	docker := readFile(t, filepath.Join(repoRoot, "deploy/argocd/Dockerfile"))
+	final := strings.Split(docker[strings.LastIndex(docker, "\nFROM ")+1:], "\n")
+	for _, want := range []string{
+		"FROM gcr.io/distroless/static-debian12:nonroot",
+		"COPY --from=build /out/egmc /usr/local/bin/egmc", // on the PATH: plugin.yaml runs [egmc, build]
+		"USER 999",
+	} {
+		if !slices.Contains(final, want) {
+			t.Errorf("the Dockerfile's final stage lacks %q", want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -425,12 +426,41 @@ func buildEgmc(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/egmc")
+	env, args := imageBuild(t)
+	args = append(args, "-o", out, "./cmd/egmc")
+	cmd := exec.Command("go", args...)
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/egmc in %s: %v\n%s", root, err, b)
+		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), root, err, b)
 	}
 	return out
+}
+
+// imageBuild returns the environment and the go build flags of the
+// plugin image's build step (deploy/argocd/Dockerfile's
+// `RUN [VAR=value ...] go build [flags] -o /out/egmc ./cmd/egmc`), so
+// that the plugin tests run the binary the image holds. No Docker daemon
+// is needed; TestImage checks the rest of the image's promises.
+func imageBuild(t *testing.T) (env, flags []string) {
+	t.Helper()
+	for _, line := range strings.Split(readFile(t, filepath.Join(repoRoot, "deploy/argocd/Dockerfile")), "\n") {
+		words := strings.Fields(line)
+		if len(words) == 0 || words[0] != "RUN" || !slices.Contains(words, "build") {
+			continue
+		}
+		words = words[1:]
+		for len(words) > 0 && strings.Contains(words[0], "=") {
+			env, words = append(env, words[0]), words[1:]
+		}
+		i := slices.Index(words, "-o")
+		if len(words) < 2 || words[0] != "go" || words[1] != "build" || i < 0 || !slices.Equal(words[i:], []string{"-o", "/out/egmc", "./cmd/egmc"}) {
+			t.Fatalf("the Dockerfile's build step is not `go build [flags] -o /out/egmc ./cmd/egmc`: %s", line)
+		}
+		return env, words[1:i]
+	}
+	t.Fatal("deploy/argocd/Dockerfile has no go build step")
+	return nil, nil
 }
 
 // cmpServerBinary returns the argocd-cmp-server of the pinned Argo CD,
