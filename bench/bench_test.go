@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"egmc.dev/egmc/compiler/unify"
 )
 
 // The binaries under test, built once: egmc, and the floors it is
@@ -125,11 +127,21 @@ func writeTemp(b *testing.B, name string, data []byte) string {
 	return p
 }
 
+// buildArgs are the arguments of egmc build for an intent of n routes:
+// past unify.DefaultMaxRoutes, with --max-routes, as a user with a larger
+// fleet runs it.
+func buildArgs(n int, file string) []string {
+	if n > unify.DefaultMaxRoutes {
+		return []string{"build", "--max-routes", strconv.Itoa(n), file}
+	}
+	return []string{"build", file}
+}
+
 // BenchmarkBuild is whole-process egmc build by number of routes.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 5000} {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
-			processBench(b, "build", writeTemp(b, "intent.yaml", Intent(n)))
+			processBench(b, buildArgs(n, writeTemp(b, "intent.yaml", Intent(n)))...)
 		})
 	}
 }
@@ -140,7 +152,7 @@ func BenchmarkBuild(b *testing.B) {
 func BenchmarkBuildSharedHosts(b *testing.B) {
 	for _, n := range []int{1000, 2000, 4000} {
 		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
-			processBench(b, "build", writeTemp(b, "intent.yaml", SharedHosts(n)))
+			processBench(b, buildArgs(n, writeTemp(b, "intent.yaml", SharedHosts(n)))...)
 		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"egmc.dev/egmc/bench"
 	"egmc.dev/egmc/compiler/cache"
 	"egmc.dev/egmc/compiler/emit"
-	"egmc.dev/egmc/compiler/generate"
 	"egmc.dev/egmc/compiler/load"
 	"egmc.dev/egmc/compiler/module"
 	"egmc.dev/egmc/compiler/unify"
@@ -59,7 +58,7 @@ func compileStages(b *testing.B, c *Compiler, s *module.Schema, src []byte) {
 			}
 		}
 	})
-	u, err := unify.Unify(ctx, s, in, generate.Options{})
+	u, err := unify.Unify(ctx, s, in, unify.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

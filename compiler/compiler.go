@@ -97,8 +97,9 @@ type ValuesFile struct {
 // (no process-wide cache), and is safe for concurrent use: egmc lint
 // compiles its files on one Compiler from several goroutines.
 type Compiler struct {
-	embedded *module.Embedded
-	cache    *cache.Cache
+	embedded  *module.Embedded
+	cache     *cache.Cache
+	maxRoutes int
 }
 
 // An Option configures a Compiler.
@@ -110,6 +111,20 @@ type Option func(*Compiler)
 func WithCache(c *cache.Cache) Option {
 	return func(cc *Compiler) { cc.cache = c }
 }
+
+// WithMaxRoutes lets the Compiler compile intents of up to n routes (and
+// 2n distinct route hostnames, 4n in all), at most unify.CeilingRoutes;
+// 0 means unify.DefaultMaxRoutes. A larger intent is refused at its
+// spec.routes. The limit is the one running egmc's, not the intent
+// author's: it bounds the time and memory an intent may take.
+func WithMaxRoutes(n int) Option {
+	return func(cc *Compiler) { cc.maxRoutes = n }
+}
+
+// SetMaxRoutes is WithMaxRoutes on a Compiler already made: the command
+// line sets it from --max-routes before the command compiles anything.
+// It must not be called during a compile.
+func (c *Compiler) SetMaxRoutes(n int) { c.maxRoutes = n }
 
 // New returns a Compiler; nothing is compiled until it is used.
 func New(opts ...Option) *Compiler {
@@ -173,7 +188,10 @@ func (c *Compiler) Compile(ctx context.Context, in *load.Intent, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	u, err := unify.Unify(ctx, s, in, generate.Options{Cache: c.cache, Check: !opts.Lint, Runbook: opts.Files})
+	u, err := unify.Unify(ctx, s, in, unify.Options{
+		Options:   generate.Options{Cache: c.cache, Check: !opts.Lint, Runbook: opts.Files},
+		MaxRoutes: c.maxRoutes,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -74,7 +74,7 @@ func BenchmarkShape(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if d := checkShape(j, loc); d != nil {
+		if d := checkShape(j, loc, Options{}.limits()); d != nil {
 			b.Fatal(d)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"cuelang.org/go/cue"
 
@@ -20,18 +21,8 @@ const (
 	// struct of the schema has a tenth of it.
 	MaxFields = 256
 	// MaxElems is the most elements of a list other than spec.routes
-	// (MaxRoutes): no list of the schema allows more than 64.
+	// (Options.MaxRoutes): no list of the schema allows more than 64.
 	MaxElems = 256
-	// MaxRouteHostnames is the most hostnames of all the routes
-	// together (a hostname counts once per route that lists it), and
-	// MaxHostnames the most distinct ones: what a profile generates grows
-	// with routes times hostnames, and with hostnames (a ServiceEntry and
-	// a VirtualService each in sidecar mode). 5000 routes of 16 distinct
-	// hostnames each (2 MB of YAML) ran past 5 minutes and 1.8 GiB; 4000
-	// routes of 4 hostnames over 400 distinct ones, the largest shared-
-	// hostname benchmark, take about 23 s.
-	MaxRouteHostnames = 4 * MaxRoutes
-	MaxHostnames      = MaxRoutes
 	// MaxUnknown is the most unknown fields egmc reports one by one.
 	MaxUnknown = 100
 )
@@ -63,7 +54,12 @@ type fieldSchema struct {
 // (a token scan: about 2 ms for 1000 routes, where walking the CUE value
 // costs 40). Unknown fields are left to the schema: they send the
 // compile to checkBounds.
-func checkShape(j []byte, loc *locator) diag.List {
+//
+// The route hostnames are bounded too (lim): what a profile generates
+// grows with routes times hostnames, and with hostnames (a ServiceEntry
+// and a VirtualService each in sidecar mode). 5000 routes of 16 distinct
+// hostnames each (2 MB of YAML) ran past 5 minutes and 1.8 GiB.
+func checkShape(j []byte, loc *locator, lim limits) diag.List {
 	d := json.NewDecoder(bytes.NewReader(j))
 	d.UseNumber()
 	var stack []step // the path, built into selectors only for a message
@@ -104,7 +100,7 @@ func checkShape(j []byte, loc *locator) diag.List {
 		case json.Delim('['):
 			limit := MaxElems
 			if len(stack) == 2 && stack[0].key == "spec" && stack[1].key == "routes" {
-				limit = MaxRoutes // refused before, by tooManyRoutes
+				limit = math.MaxInt // refused before, by tooManyRoutes
 			}
 			routeHosts := len(stack) == 4 && stack[0].key == "spec" && stack[1].key == "routes" && stack[3].key == "hostnames"
 			for i := 0; d.More(); i++ {
@@ -113,8 +109,8 @@ func checkShape(j []byte, loc *locator) diag.List {
 					return false
 				}
 				if routeHosts {
-					if hosts++; hosts > MaxRouteHostnames {
-						over = append(over, diag.At(loc.position(path(step{index: i, isIndex: true})), diag.Error, fmt.Sprintf("the routes list more than %d hostnames in all (a hostname counts once per route that lists it): egmc generates per route and hostname; split the routes over several intents", MaxRouteHostnames)))
+					if hosts++; hosts > lim.routeHostnames {
+						over = append(over, diag.At(loc.position(path(step{index: i, isIndex: true})), diag.Error, fmt.Sprintf("the routes list more than %d hostnames in all (a hostname counts once per route that lists it): egmc generates per route and hostname; split the routes over several intents", lim.routeHostnames)))
 						return false
 					}
 				}
@@ -128,8 +124,8 @@ func checkShape(j []byte, loc *locator) diag.List {
 		default:
 			if h, ok := t.(string); ok && len(stack) == 5 && stack[3].key == "hostnames" && stack[1].key == "routes" && stack[0].key == "spec" {
 				distinct[h] = true
-				if len(distinct) > MaxHostnames {
-					over = append(over, diag.At(loc.position(path()), diag.Error, fmt.Sprintf("the routes serve more than %d distinct hostnames: egmc generates objects per hostname; split the routes over several intents", MaxHostnames)))
+				if len(distinct) > lim.hostnames {
+					over = append(over, diag.At(loc.position(path()), diag.Error, fmt.Sprintf("the routes serve more than %d distinct hostnames: egmc generates objects per hostname; split the routes over several intents", lim.hostnames)))
 					return false
 				}
 			}
@@ -159,7 +155,7 @@ func (s step) selector() cue.Selector {
 // elemLimit is the most elements of the list at path.
 func elemLimit(path []cue.Selector) int {
 	if pathString(path) == "spec.routes" {
-		return MaxRoutes // refused before, by tooManyRoutes
+		return math.MaxInt // refused before, by tooManyRoutes
 	}
 	return MaxElems
 }

@@ -41,7 +41,8 @@ var (
 // and evaluates the selected profile. A user mistake is returned as a
 // diag.List; a fault in egmc's own CUE as a *diag.Internal. When ctx is
 // done, it stops between routes with ctx's error.
-func Unify(ctx context.Context, s *module.Schema, in *load.Intent, opts generate.Options) (*Result, error) {
+func Unify(ctx context.Context, s *module.Schema, in *load.Intent, opts Options) (*Result, error) {
+	lim := opts.limits()
 	if in.Format == load.CUE {
 		// the author's own CUE may compute without bound: prove that it
 		// finishes, in a child process, before evaluating it here.
@@ -54,17 +55,17 @@ func Unify(ctx context.Context, s *module.Schema, in *load.Intent, opts generate
 	if err := user.Err(); err != nil {
 		return nil, loc.diagnostics(loc.findings(err), s.Intent())
 	}
-	if d := tooManyRoutes(user, loc); d != nil {
+	if d := tooManyRoutes(user, loc, lim.routes); d != nil {
 		return nil, d
 	}
 	if err := user.Validate(); err != nil {
 		return nil, loc.diagnostics(loc.findings(err), s.Intent())
 	}
 	if j, err := user.MarshalJSON(); err == nil {
-		if d := checkShape(j, loc); d != nil {
+		if d := checkShape(j, loc, lim); d != nil {
 			return nil, d
 		}
-		res, problems, err := generate.Generate(ctx, s, j, opts)
+		res, problems, err := generate.Generate(ctx, s, j, opts.Options)
 		if err != generate.ErrUnresolved {
 			return finish(s, res, problems, err, loc)
 		}
@@ -89,7 +90,7 @@ func Unify(ctx context.Context, s *module.Schema, in *load.Intent, opts generate
 	if err != nil {
 		return nil, diag.Internalf("encoding the resolved intent: %v", err)
 	}
-	res, problems, err := generate.Generate(ctx, s, j, opts)
+	res, problems, err := generate.Generate(ctx, s, j, opts.Options)
 	if err == generate.ErrUnresolved {
 		return nil, diag.Internalf("the resolved intent does not resolve route by route")
 	}
@@ -113,25 +114,62 @@ func finish(s *module.Schema, res *generate.Result, problems []module.Problem, e
 	return &Result{Result: res, Warnings: d}, nil
 }
 
-// MaxRoutes is the most routes egmc compiles in one intent. Compiling
-// costs about 4 ms of CPU per route, and the end of a build holds the
-// profile's global part, about 60 MiB per 1000 routes
-// (docs/performance.md): 5000 routes take some 25 s and 450 MiB, so a
-// larger intent is refused before the schema sees it, within bounded time
-// and memory, rather than run a small machine or an Argo CD sidecar out
-// of memory.
-const MaxRoutes = 5000
+// DefaultMaxRoutes is the most routes egmc compiles in one intent unless
+// told otherwise (Options.MaxRoutes). It keeps every intent within about
+// 10 s and 300 MiB on 2 cores: compiling costs 5 to 8 ms of CPU per route
+// (docs/performance.md), and 1000 routes of every feature (four
+// hostnames each over 2000, rewrite, timeout, retries, rate limit, JWT)
+// take 7.5 s.
+const DefaultMaxRoutes = 1000
+
+// CeilingRoutes is the most routes any setting lets egmc compile: 5000
+// routes take some 25 s and 450 MiB; beyond, memory grows with the
+// profile's global part.
+const CeilingRoutes = 5000
+
+// Options are the options of Unify.
+type Options struct {
+	generate.Options
+	// MaxRoutes is the most routes of an intent, at most CeilingRoutes;
+	// 0 means DefaultMaxRoutes. The hostname bounds follow it: at most
+	// 2 * MaxRoutes distinct route hostnames, 4 * MaxRoutes in all.
+	MaxRoutes int
+}
+
+// limits are the size bounds of an intent that follow Options.MaxRoutes.
+type limits struct {
+	routes         int
+	hostnames      int // distinct route hostnames
+	routeHostnames int // route hostnames, counted once per route
+}
+
+func (o Options) limits() limits {
+	n := o.MaxRoutes
+	if n <= 0 {
+		n = DefaultMaxRoutes
+	}
+	n = min(n, CeilingRoutes)
+	return limits{routes: n, hostnames: 2 * n, routeHostnames: 4 * n}
+}
 
 var routesPath = cue.ParsePath("spec.routes")
 
-// tooManyRoutes refuses an intent with more than MaxRoutes routes.
-func tooManyRoutes(user cue.Value, loc *locator) diag.List {
+// tooManyRoutes refuses an intent with more routes than max.
+func tooManyRoutes(user cue.Value, loc *locator, max int) diag.List {
 	n, err := user.LookupPath(routesPath).Len().Int64()
-	if err != nil || n <= MaxRoutes {
+	if err != nil || n <= int64(max) {
 		return nil
 	}
 	pos := loc.position([]cue.Selector{cue.Str("spec"), cue.Str("routes")})
-	return diag.List{diag.At(pos, diag.Error, fmt.Sprintf("spec.routes holds %d routes; egmc compiles at most %d per intent: split them over several intents (one per Gateway or team)", n, MaxRoutes))}
+	return diag.List{diag.At(pos, diag.Error, fmt.Sprintf("spec.routes holds %d routes; egmc compiles at most %d per intent%s: split them over several intents (one per Gateway or team)", n, max, raiseHint(max)))}
+}
+
+// raiseHint says how to allow more routes, when it can be done.
+func raiseHint(max int) string {
+	if max >= CeilingRoutes {
+		return ""
+	}
+	return fmt.Sprintf(" (the one running egmc may allow up to %d with --max-routes, at about 5 ms per route)", CeilingRoutes)
 }
 
 // diagnostic places a problem in the user's file, with its rule's

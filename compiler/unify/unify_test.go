@@ -7,7 +7,6 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 
-	"egmc.dev/egmc/compiler/generate"
 	"egmc.dev/egmc/compiler/load"
 	"egmc.dev/egmc/compiler/module"
 )
@@ -46,7 +45,7 @@ spec: {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Unify(context.Background(), s, in, generate.Options{})
+	res, err := Unify(context.Background(), s, in, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +89,7 @@ spec: {` + spec + `, routes: [{name: "a", hostnames: ["a.example.com"], backend:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Unify(context.Background(), s, in, generate.Options{}); err != nil {
+		if _, err := Unify(context.Background(), s, in, Options{}); err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
 		for path, w := range want {

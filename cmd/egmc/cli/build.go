@@ -127,6 +127,7 @@ func newBuildCmd(c *compiler.Compiler) *cobra.Command {
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat rule warnings as errors")
 	cmd.Flags().StringVar(&check, "check", "", "compare the output with the rendered manifests at `PATH` (a file or -o directory) and exit 1 on a difference, like egmc diff")
 	addStdinFlag(cmd, &stdinFile)
+	maxRoutesFlag(cmd, c)
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "write the output `DIR` (phase files, Helm values, RUNBOOK.md) instead of printing the stream")
 	return cmd
 }

@@ -65,6 +65,7 @@ func newDiffCmd(c *compiler.Compiler) *cobra.Command {
 		},
 	}
 	addStdinFlag(cmd, &stdinFile)
+	maxRoutesFlag(cmd, c)
 	return cmd
 }
 

@@ -57,5 +57,6 @@ func newExplainCmd(c *compiler.Compiler) *cobra.Command {
 	}
 	format = formatFlag(cmd, "output format", "text", "mermaid", "dot")
 	addStdinFlag(cmd, &stdinFile)
+	maxRoutesFlag(cmd, c)
 	return cmd
 }

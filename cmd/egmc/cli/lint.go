@@ -97,6 +97,7 @@ func newLintCmd(c *compiler.Compiler) *cobra.Command {
 	format = formatFlag(cmd, "output format: text (file:line:col: message) or json", "text", "json")
 	cmd.Flags().StringSliceVar(&context, "context", nil, "intent `FILE`s read for context only (the namespaces they enrol), e.g. when a hook passes only the changed manifests")
 	addStdinFlag(cmd, &stdinFile)
+	maxRoutesFlag(cmd, c)
 	return cmd
 }
 
