@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,14 +203,19 @@ func capture(bin string, args []string, dir string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "exit %d\n--- stdout\n%s--- stderr\n%s", code, stdout.String(), strings.ReplaceAll(stderr.String(), dir, "DIR"))
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+	// every file of the output directory, subdirectories (helm/) too
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, path)
+		data, err := os.ReadFile(path)
 		if err != nil {
 			data = []byte(err.Error())
 		}
-		fmt.Fprintf(&b, "--- file %s\n%s", e.Name(), data)
-	}
+		fmt.Fprintf(&b, "--- file %s\n%s", filepath.ToSlash(rel), data)
+		return nil
+	})
 	return b.String()
 }
 
