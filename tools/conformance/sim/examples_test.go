@@ -27,6 +27,9 @@ type request struct {
 	// timeout of a hop that times out the whole request (the gateway and
 	// the gateway's sidecar), "none" when no hop does.
 	timeout string
+	// host, when set, is the Host header the backend gets (the last
+	// hop's): the route rewrites it.
+	host string
 }
 
 // exampleTables are the requests of every example. Each table says
@@ -44,7 +47,10 @@ var exampleTables = map[string][]request{
 			hops: []string{"gateway none - 0"}},
 	},
 	"istio-sidecar-https": {
+		// the gateway's sidecar rewrites the Host, as the blog's
+		// HTTPRoute does, after matching the public hostname
 		{req: "GET https://www.example.com/httpbin/headers", backend: "httpbin.httpbin:8000", path: "/headers", timeout: "15s",
+			host: "httpbin.httpbin.svc.cluster.local",
 			hops: []string{"gateway none 15s 0", "gateway-sidecar istio-mtls 0s 0", "backend-sidecar none 0s 2"}},
 		{req: "GET http://www.example.com/httpbin/headers", err: "no listener on port 80",
 			hops: []string{"gateway none - 0"}},
@@ -110,7 +116,9 @@ var exampleTables = map[string][]request{
 			hops: []string{"gateway tls 15s 0"}},
 	},
 	"plain-envoy-gateway": {
+		// the gateway rewrites the Host (URLRewrite.hostname)
 		{req: "GET https://api.store.example/v1/items", backend: "api.store:8080", path: "/items", timeout: "15s",
+			host: "api.internal",
 			hops: []string{"gateway none 15s 0"}},
 		{req: "GET https://www.store.example/", backend: "web.store:80", path: "/", timeout: "10s",
 			hops: []string{"gateway none 10s 2"}},
@@ -205,6 +213,13 @@ func checkRequest(t *testing.T, sim *Simulator, r request) {
 	}
 	if !slices.Equal(hops, r.hops) {
 		t.Errorf("%s: hops\n  %s\nwant\n  %s", r.req, strings.Join(hops, "\n  "), strings.Join(r.hops, "\n  "))
+	}
+	if r.host != "" && (len(got.Hops) == 0 || got.Hops[len(got.Hops)-1].Host != r.host) {
+		last := ""
+		if len(got.Hops) > 0 {
+			last = got.Hops[len(got.Hops)-1].Host
+		}
+		t.Errorf("%s: the backend gets Host %q, want %q", r.req, last, r.host)
 	}
 	if r.backend != "" && effectiveTimeout(got.Hops) != r.timeout {
 		t.Errorf("%s: effective timeout %s, want %s", r.req, effectiveTimeout(got.Hops), r.timeout)
