@@ -17,7 +17,8 @@ type Tools struct {
 type Report struct {
 	// Failures are the reasons a tool does not accept the stream.
 	Failures []Failure
-	// Notes are informational findings (istioctl Info messages).
+	// Notes are informational findings (istioctl Info messages, and
+	// egctl's refusals that come from its own limits: knownLimitations).
 	Notes []Failure
 }
 
@@ -75,17 +76,18 @@ func (t Tools) Check(ctx context.Context, s Stream) (Report, error) {
 		return Report{}, fmt.Errorf("%s: fixtures: %w", s.Name, err)
 	}
 	var r Report
-	r.Failures, err = t.Egctl.Check(ctx, s.Objects, fixtures)
+	failures, err := t.Egctl.Check(ctx, s.Objects, fixtures)
 	if err != nil {
 		return Report{}, fmt.Errorf("%s: egctl: %w", s.Name, err)
 	}
+	r.Failures, r.Notes = knownLimitations(failures)
 	if HasIstio(s.Objects) {
 		failures, notes, err := t.Istioctl.Check(ctx, s, fixtures)
 		if err != nil {
 			return Report{}, fmt.Errorf("%s: istioctl: %w", s.Name, err)
 		}
 		r.Failures = append(r.Failures, failures...)
-		r.Notes = notes
+		r.Notes = append(r.Notes, notes...)
 	}
 	return r, nil
 }

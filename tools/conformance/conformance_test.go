@@ -145,6 +145,14 @@ func TestNegative(t *testing.T) {
 		},
 		want: "[egctl] EnvoyProxy gw/edge-proxy: --to xds: exit status 2: panic",
 	}, {
+		// egctl refuses every OIDC policy for want of the HMAC Secret
+		// (knownLimitations makes that a note); an OIDC policy wrong
+		// in what the translator checks before is still a failure.
+		name:  "OIDC redirect URL without a path",
+		base:  "ok-eg.yaml",
+		edits: []edit{{"", oidcPolicy}},
+		want:  "[egctl] SecurityPolicy shop/web-oidc",
+	}, {
 		name:  "kind egctl does not load",
 		base:  "ok-eg.yaml",
 		edits: []edit{{"", "apiVersion: gateway.networking.k8s.io/v1\nkind: ListenerSet\nmetadata: {name: more, namespace: gw}\nspec:\n  parentRef: {name: edge}\n  listeners: [{name: extra, port: 8080, protocol: HTTP}]\n"}},
@@ -183,6 +191,29 @@ func TestNegative(t *testing.T) {
 		})
 	}
 }
+
+// oidcPolicy is an OIDC SecurityPolicy whose redirect URL has no path,
+// which Envoy Gateway's translator refuses.
+const oidcPolicy = `apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata:
+  name: web-oidc
+  namespace: shop
+spec:
+  targetRefs:
+  - group: gateway.networking.k8s.io
+    kind: HTTPRoute
+    name: web
+  oidc:
+    provider:
+      issuer: https://login.example.com
+      authorizationEndpoint: https://login.example.com/auth
+      tokenEndpoint: https://login.example.com/token
+    clientID: web
+    clientSecret:
+      name: web-oidc
+    redirectURL: "https://www.example.com"
+`
 
 // conflictingVirtualService is a second mesh VirtualService for the host of
 // ok-istio.yaml's, which Istio merges unpredictably.

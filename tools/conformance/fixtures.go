@@ -26,6 +26,8 @@ import (
 //   - a kubernetes.io/tls Secret with a fresh self-signed certificate for
 //     every Gateway listener certificateRef;
 //   - a ConfigMap (or Secret) with a ca.crt for every caCertificateRef;
+//   - an Opaque Secret with a client-secret for every SecurityPolicy OIDC
+//     clientSecret (the user's Secret, which egmc never emits);
 //   - an Envoy Gateway GatewayClass for every class a Gateway names that
 //     the stream does not define (a distribution's chart installs it, as
 //     TEG's installs class teg).
@@ -50,7 +52,7 @@ func Fixtures(objs []Object) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range append(tlsSecrets, caRefs...) {
+	for _, o := range append(append(tlsSecrets, caRefs...), oidcSecretFixtures(objs)...) {
 		if !defined[o.Ref()] {
 			out = append(out, o)
 		}
@@ -204,6 +206,30 @@ func metadata(ref Ref, labels map[string]any) map[string]any {
 	}
 	labels["egmc.dev/conformance-fixture"] = "true"
 	return map[string]any{"name": ref.Name, "namespace": ref.Namespace, "labels": labels}
+}
+
+// oidcSecretFixtures builds an Opaque Secret with a client-secret for
+// every OIDC clientSecret of a SecurityPolicy.
+func oidcSecretFixtures(objs []Object) []Object {
+	var out []Object
+	for _, sp := range objs {
+		if !sp.Is(envoyGatewayGroup, "SecurityPolicy") {
+			continue
+		}
+		ref := mapAt(sp.Spec(), "oidc", "clientSecret")
+		if ref == nil || str(ref, "name") == "" {
+			continue
+		}
+		key := Ref{Kind: "Secret", Namespace: orDefault(str(ref, "namespace"), sp.Namespace()), Name: str(ref, "name")}
+		out = append(out, Object{
+			"apiVersion": "v1",
+			"kind":       "Secret",
+			"metadata":   metadata(key, nil),
+			"type":       "Opaque",
+			"data":       map[string]any{"client-secret": base64.StdEncoding.EncodeToString([]byte("conformance-fixture"))},
+		})
+	}
+	return out
 }
 
 // tlsSecretFixtures builds a kubernetes.io/tls Secret for every Gateway

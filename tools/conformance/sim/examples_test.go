@@ -55,6 +55,17 @@ var exampleTables = map[string][]request{
 		{req: "GET http://www.example.com/httpbin/headers", err: "no listener on port 80",
 			hops: []string{"gateway none - 0"}},
 	},
+	"istio-sidecar-edge-auth": {
+		// the simulator routes; it does not run the SecurityPolicy's
+		// filters (OIDC, JWT, ext_authz): the checks and egctl's
+		// translation cover those
+		{req: "GET https://shop.example.com/cart", backend: "web.shop:8080", path: "/cart", timeout: "15s",
+			hops: []string{"gateway none 15s 0", "gateway-sidecar istio-mtls 0s 0", "backend-sidecar none 0s 2"}},
+		{req: "GET https://shop.example.com/api/items", backend: "api.shop:8080", path: "/api/items", timeout: "15s",
+			hops: []string{"gateway none 15s 0", "gateway-sidecar istio-mtls 0s 0", "backend-sidecar none 0s 2"}},
+		{req: "GET http://shop.example.com/api/items", err: "redirect: 301 to https://shop.example.com/api/items",
+			hops: []string{"gateway none - 0"}},
+	},
 	"istio-sidecar-grpc-listeners": {
 		{req: "POST https://grpc.example.com/helloworld.Greeter/SayHello", backend: "greeter.grpc-apps:50051", path: "/helloworld.Greeter/SayHello", timeout: "15s",
 			hops: []string{"gateway none 15s 0", "gateway-sidecar istio-mtls 0s 0", "backend-sidecar none 0s 0"}},
