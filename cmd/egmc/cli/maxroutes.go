@@ -33,8 +33,28 @@ func (m *maxRoutes) Set(v string) error {
 	return nil
 }
 
-// maxRoutesFlag adds --max-routes to a command that compiles intents.
+// maxRoutesEnv names the environment variable that sets the default of
+// --max-routes: for a runner that cannot pass flags, such as the Argo CD
+// plugin sidecar, whose container environment is the operator's (an
+// Application's own variables reach the plugin only as ARGOCD_ENV_*).
+const maxRoutesEnv = "EGMC_MAX_ROUTES"
+
+// maxRoutesFlag adds --max-routes to a command that compiles intents,
+// defaulting to $EGMC_MAX_ROUTES; a bad value there is a usage error of
+// the command.
 func maxRoutesFlag(cmd *cobra.Command, c *compiler.Compiler) {
-	cmd.Flags().Var(&maxRoutes{value: unify.DefaultMaxRoutes, c: c}, "max-routes",
-		fmt.Sprintf("compile intents of up to N routes (at most %d; each route costs about 5 ms and the time and memory grow with N: the limit is yours, not the intent author's)", unify.CeilingRoutes))
+	m := &maxRoutes{value: unify.DefaultMaxRoutes, c: c}
+	cmd.Flags().Var(m, "max-routes",
+		fmt.Sprintf("compile intents of up to N routes (at most %d; each route costs about 5 ms and the time and memory grow with N: the limit is yours, not the intent author's; default $%s, else %d)", unify.CeilingRoutes, maxRoutesEnv, unify.DefaultMaxRoutes))
+	cmd.Flags().Lookup("max-routes").DefValue = strconv.Itoa(unify.DefaultMaxRoutes)
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		v := getenv(maxRoutesEnv)
+		if v == "" || cmd.Flags().Changed("max-routes") {
+			return nil
+		}
+		if err := m.Set(v); err != nil {
+			return &usageError{fmt.Errorf("$%s=%q: %v", maxRoutesEnv, v, err)}
+		}
+		return nil
+	}
 }
