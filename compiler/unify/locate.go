@@ -289,7 +289,8 @@ func allowed(v cue.Value) string {
 		}
 	}
 	if len(names) == 0 {
-		return "remove it"
+		// a struct of any names matching a pattern: its doc says which
+		return "remove it, or rename it" + hint(v)
 	}
 	return "remove it, or use one of " + strings.Join(names, ", ")
 }
