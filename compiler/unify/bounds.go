@@ -110,7 +110,7 @@ func checkShape(j []byte, loc *locator, lim limits) diag.List {
 				}
 				if routeHosts {
 					if hosts++; hosts > lim.routeHostnames {
-						over = append(over, diag.At(loc.position(path(step{index: i, isIndex: true})), diag.Error, fmt.Sprintf("the routes list more than %d hostnames in all (a hostname counts once per route that lists it): egmc generates per route and hostname; split the routes over several intents", lim.routeHostnames)))
+						over = append(over, diag.At(loc.position(path(step{index: i, isIndex: true})), diag.Error, fmt.Sprintf("the routes list more than %d hostnames in all (a hostname counts once per route that lists it)%s: egmc generates per route and hostname; split the routes over several intents", lim.routeHostnames, hostHint(lim.routes))))
 						return false
 					}
 				}
@@ -125,7 +125,7 @@ func checkShape(j []byte, loc *locator, lim limits) diag.List {
 			if h, ok := t.(string); ok && len(stack) == 5 && stack[3].key == "hostnames" && stack[1].key == "routes" && stack[0].key == "spec" {
 				distinct[h] = true
 				if len(distinct) > lim.hostnames {
-					over = append(over, diag.At(loc.position(path()), diag.Error, fmt.Sprintf("the routes serve more than %d distinct hostnames: egmc generates objects per hostname; split the routes over several intents", lim.hostnames)))
+					over = append(over, diag.At(loc.position(path()), diag.Error, fmt.Sprintf("the routes serve more than %d distinct hostnames%s: egmc generates objects per hostname; split the routes over several intents", lim.hostnames, hostHint(lim.routes))))
 					return false
 				}
 			}
@@ -136,6 +136,15 @@ func checkShape(j []byte, loc *locator, lim limits) diag.List {
 	}
 	walk()
 	return over
+}
+
+// hostHint says that the hostname bounds follow the route limit, when
+// that can be raised.
+func hostHint(maxRoutes int) string {
+	if maxRoutes >= CeilingRoutes {
+		return ""
+	}
+	return " (the bound follows the route limit, which the one running egmc may raise with --max-routes)"
 }
 
 // step is one step of a path: a field or a list index.
