@@ -32,15 +32,40 @@ built_from() {
 # log MESSAGE...: progress on stderr, so stdout carries only the cache path.
 log() { echo "build-tools: $*" >&2; }
 
+# egctl runs Envoy Gateway's translator with options of its own, not the
+# controller's: it never sets SDSSecretRefEnabled, which a controller with
+# extensionApis.enableSDSSecretRef sets, so every Secret of type
+# gateway.envoyproxy.io/sds is refused as disabled. egmc's gateway-sds
+# streams need that option (their EG values enable it), so egctl is built
+# from a copy of the pinned module whose translate.go sets it in each
+# Translator egctl makes. EGCTL_PATCH names the patch; the stamp file beside
+# the binary records version and patch, since a build from a copy shows no
+# module version in `go version -m`.
+EGCTL_PATCH=sds-secret-ref-1
+
 build_egctl() {
-	local bin=$cache/egctl
-	if built_from "$bin" "^[[:space:]]+mod[[:space:]]+github.com/envoyproxy/gateway[[:space:]]+$EGCTL_VERSION([[:space:]]|$)"; then
-		log "egctl $EGCTL_VERSION already in $cache"
+	local bin=$cache/egctl stamp=$cache/egctl.stamp
+	local want="$EGCTL_VERSION $EGCTL_PATCH"
+	if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+		log "egctl $want already in $cache"
 		return
 	fi
-	log "building egctl $EGCTL_VERSION into $cache (cold: ~10 min, ~3 GB module cache)"
+	log "building egctl $want into $cache (cold: ~10 min, ~3 GB module cache)"
 	local start=$SECONDS
-	(cd "$cache" && GOBIN=$cache GOFLAGS=-buildvcs=false "$GO" install "github.com/envoyproxy/gateway/cmd/egctl@$EGCTL_VERSION")
+	local mod src=$cache/egctl-src
+	mod=$(cd "$cache" && GOFLAGS=-mod=mod "$GO" mod download -json "github.com/envoyproxy/gateway@$EGCTL_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -d "$mod" ] || { echo "build-tools: no module directory for github.com/envoyproxy/gateway@$EGCTL_VERSION" >&2; exit 1; }
+	rm -rf "$src" && cp -r "$mod" "$src" && chmod -R u+w "$src"
+	local file=$src/internal/cmd/egctl/translate.go
+	# Each Translator literal of translate.go sets BackendEnabled at two
+	# tabs of indentation; the patch adds SDSSecretRefEnabled after it.
+	sed -i 's/^\t\tBackendEnabled: .*,$/&\n\t\tSDSSecretRefEnabled: true,/' "$file"
+	local n
+	n=$(grep -c '^		SDSSecretRefEnabled: true,$' "$file" || true)
+	[ "$n" = 3 ] || { echo "build-tools: expected 3 Translators in $file, patched $n: review the patch for $EGCTL_VERSION" >&2; exit 1; }
+	(cd "$src" && GOFLAGS="-buildvcs=false -mod=mod" "$GO" build -o "$bin.tmp" ./cmd/egctl && mv "$bin.tmp" "$bin")
+	echo "$want" > "$stamp"
+	rm -rf "$src"
 	log "egctl built in $((SECONDS - start))s"
 }
 

@@ -81,6 +81,7 @@ func (t Tools) Check(ctx context.Context, s Stream) (Report, error) {
 		return Report{}, fmt.Errorf("%s: egctl: %w", s.Name, err)
 	}
 	r.Failures, r.Notes = knownLimitations(failures)
+	r.Failures = append(r.Failures, sdsConfigFailures(s)...)
 	if HasIstio(s.Objects) {
 		failures, notes, err := t.Istioctl.Check(ctx, s, fixtures)
 		if err != nil {

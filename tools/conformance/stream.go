@@ -31,6 +31,9 @@ type Stream struct {
 	// MeshConfig is the Istio mesh config that goes with the stream (the
 	// meshConfig of helm/istiod-values.yaml), or nil.
 	MeshConfig []byte
+	// SDSSecretRefEnabled: the stream's Envoy Gateway values
+	// (helm/envoy-gateway-values.yaml) enable SDS Secret references.
+	SDSSecretRefEnabled bool
 }
 
 // ValuesDir is the directory of an egmc output (and of a golden
@@ -42,7 +45,8 @@ const ValuesDir = "helm"
 
 // LoadExample reads dir/stream.yaml, or else the phase files an `egmc
 // build -o` directory holds (NN-<phase>.yaml, in order), and, when
-// present, the meshConfig of dir/helm/istiod-values.yaml.
+// present, the meshConfig of dir/helm/istiod-values.yaml and the SDS
+// switch of dir/helm/envoy-gateway-values.yaml.
 func LoadExample(dir string) (Stream, error) {
 	s := Stream{Name: filepath.Base(dir)}
 	files := []string{filepath.Join(dir, "stream.yaml")}
@@ -64,6 +68,10 @@ func LoadExample(dir string) (Stream, error) {
 	}
 	var err error
 	s.MeshConfig, err = readMeshConfig(filepath.Join(dir, ValuesDir, "istiod-values.yaml"))
+	if err != nil {
+		return s, err
+	}
+	s.SDSSecretRefEnabled, err = readSDSSecretRefEnabled(filepath.Join(dir, ValuesDir, "envoy-gateway-values.yaml"))
 	return s, err
 }
 
