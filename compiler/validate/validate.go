@@ -78,8 +78,11 @@ func Kinds() []string {
 	return kinds
 }
 
-// core lists the built-in kinds egmc emits, which have no CRD.
-var core = map[string]bool{"v1/Namespace": true}
+// core lists the built-in kinds egmc emits, which have no CRD: their
+// schemas are the API server's own, compiled into it (Namespaces, and the
+// Secrets of type gateway.envoyproxy.io/sds of mtls mode gateway-sds, whose
+// two data keys EG checks when it translates them).
+var core = map[string]bool{"v1/Namespace": true, "v1/Secret": true}
 
 // Error is one field of an object that its schema rejects.
 type Error struct {

@@ -21,6 +21,9 @@ func Random(seed uint64, routes int) []byte {
 type gen struct {
 	r *rand.Rand
 	b strings.Builder
+	// sds: the intent's mtls mode is gateway-sds, whose mesh backends
+	// name their service account.
+	sds bool
 }
 
 func (g *gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
@@ -43,7 +46,9 @@ func (g *gen) intent(maxRoutes int) []byte {
 	}
 	g.line("    state: %s", g.pick("installed", "install", "migrate"))
 	g.gateway(provider)
-	g.line("  mtls: {mode: %s}", g.mtls(provider))
+	mode := g.mtls(provider)
+	g.sds = mode == "gateway-sds"
+	g.line("  mtls: {mode: %s}", mode)
 	if provider == "istio" && g.chance(0.5) {
 		g.line("  ownership: {retries: %s, timeouts: %s}", g.pick("gateway", "mesh"), g.pick("gateway", "mesh"))
 	}
@@ -85,7 +90,7 @@ func (g *gen) gateway(provider string) {
 
 func (g *gen) mtls(provider string) string {
 	if provider == "istio" {
-		return g.pick("mesh", "mesh", "backend-tls")
+		return g.pick("mesh", "mesh", "backend-tls", "gateway-sds")
 	}
 	return g.pick("none", "backend-tls")
 }
@@ -125,6 +130,10 @@ func (g *gen) route(i int, hosts []string) {
 	extra := ""
 	if port == 9090 {
 		extra = ", targetPort: 9000"
+	}
+	if g.sds {
+		// the pods of s<n> run as service account s<n>-sa
+		extra += fmt.Sprintf(", serviceAccount: s%d-sa", i%7)
 	}
 	g.line("      backend: {service: s%d, namespace: ns%d, port: %d, protocol: %s%s}", i%7, i%3, port, proto, extra)
 	if g.chance(0.4) {

@@ -72,8 +72,8 @@ var questions = []question{
 	{flag: "state", prompt: "Current state?", choices: []string{"installed", "install", "migrate"},
 		guidance: "installed: the mesh runs, add Envoy Gateway. install: set up both from scratch. migrate: replace another ingress controller.",
 		def:      func(map[string]string) string { return "installed" }, ask: always},
-	{flag: "mtls", prompt: "mTLS between the gateway and the services?", choices: []string{"mesh", "backend-tls", "none"},
-		guidance: "mesh: the gateway joins the mesh identity (Istio only). backend-tls: the gateway verifies the backends' certificates against a CA (BackendTLSPolicy). none: trust the cluster network.",
+	{flag: "mtls", prompt: "mTLS between the gateway and the services?", choices: []string{"mesh", "backend-tls", "gateway-sds", "none"},
+		guidance: "mesh: the gateway joins the mesh identity (Istio only). backend-tls: the gateway verifies the backends' certificates against a CA (BackendTLSPolicy). gateway-sds (Istio sidecar only): the gateway holds the mesh identity itself and opens mTLS to each backend pod, without a sidecar hop. none: trust the cluster network.",
 		def: func(a map[string]string) string {
 			if strings.HasPrefix(a["mesh"], "istio") {
 				return "mesh"
@@ -99,6 +99,11 @@ var questions = []question{
 			}
 			return nil
 		}},
+	{flag: "service-account", prompt: "First route: service account of the backend's pods?",
+		guidance: "gateway-sds: the gateway accepts only the backend's mesh identity, which names its pods' service account.",
+		def:      func(a map[string]string) string { return a["service"] },
+		ask:      func(a map[string]string) bool { return a["mtls"] == "gateway-sds" },
+		check:    nonEmpty, schema: "#DNSName"},
 }
 
 func nonEmpty(s string) error {
@@ -307,11 +312,15 @@ func intentOf(name string, a map[string]string) obj {
 	spec := obj{{"mesh", mesh}}
 	spec = append(spec, kv{"mtls", obj{{"mode", a["mtls"]}}})
 	port, _ := strconv.Atoi(a["port"])
+	backend := obj{{"service", a["service"]}, {"namespace", a["namespace"]}, {"port", port}}
+	if a["mtls"] == "gateway-sds" {
+		backend = append(backend, kv{"serviceAccount", a["service-account"]})
+	}
 	spec = append(spec, kv{"routes", []any{obj{
 		{"name", a["service"]},
 		{"hostnames", []string{a["hostname"]}},
 		{"match", obj{{"pathPrefix", a["path-prefix"]}}},
-		{"backend", obj{{"service", a["service"]}, {"namespace", a["namespace"]}, {"port", port}}},
+		{"backend", backend},
 	}}})
 	var obs obj
 	if o := a["observability"]; o == "tracing" || o == "both" {

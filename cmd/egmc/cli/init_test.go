@@ -80,7 +80,7 @@ func TestInitPrompts(t *testing.T) {
 	for _, want := range []string{
 		"Which service mesh? (istio-ambient/istio-sidecar/cilium/none) [istio-ambient]: ",
 		"Istio ambient is recommended",
-		"  choose one of mesh, backend-tls, none",
+		"  choose one of mesh, backend-tls, gateway-sds, none",
 		"Tracing collector (<service>.<namespace>:<port>)? [otel-collector.observability.svc.cluster.local:4317]: ",
 		"First route: backend namespace? [api]: ",
 		"wrote " + out,
