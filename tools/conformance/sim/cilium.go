@@ -72,6 +72,9 @@ func ciliumRules(o conformance.Object) []ciliumRule {
 // Carry delivers the request to the backend pod when the policies allow
 // the gateway's pod to reach its target port.
 func (c *Cilium) Carry(u Upstream) ([]Hop, Delivery, string) {
+	if refused := sdsServed(u, nil); refused != "" {
+		return nil, Delivery{}, refused
+	}
 	d := Delivery{Service: u.Service, Port: u.Port, Path: u.Path}
 	svc, ok := c.services[u.Service]
 	if !ok {

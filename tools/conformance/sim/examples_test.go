@@ -66,6 +66,18 @@ var exampleTables = map[string][]request{
 		{req: "GET http://shop.example.com/api/items", err: "redirect: 301 to https://shop.example.com/api/items",
 			hops: []string{"gateway none - 0"}},
 	},
+	"istio-sidecar-gateway-sds": {
+		// one hop: the gateway opens Istio mTLS to the backend pod
+		// itself (gateway-sds); the backend's STRICT sidecar takes it and
+		// its AuthorizationPolicy admits the gateway's identity
+		{req: "GET http://www.example.com/httpbin/get", backend: "httpbin.httpbin:8000", path: "/get", timeout: "10s",
+			hops: []string{"gateway istio-mtls 10s 2", "backend-sidecar none 0s 2"}},
+		{req: "POST http://api.example.com/orders.Orders/List", backend: "orders.orders:9000", path: "/orders.Orders/List", timeout: "15s",
+			hops: []string{"gateway istio-mtls 15s 0", "backend-sidecar none 0s 0"}},
+		// backend.mtls: disable: plain text to a backend outside the mesh
+		{req: "GET http://www.example.com/catalogue/items", backend: "catalogue.legacy:8080", path: "/catalogue/items", timeout: "15s",
+			hops: []string{"gateway none 15s 0"}},
+	},
 	"istio-sidecar-grpc-listeners": {
 		{req: "POST https://grpc.example.com/helloworld.Greeter/SayHello", backend: "greeter.grpc-apps:50051", path: "/helloworld.Greeter/SayHello", timeout: "15s",
 			hops: []string{"gateway none 15s 0", "gateway-sidecar istio-mtls 0s 0", "backend-sidecar none 0s 0"}},

@@ -229,9 +229,11 @@ func (cfg *gatewayConfig) act(hop Hop, vh *route.VirtualHost, r *route.Route, re
 	if !ok {
 		return gatewayResult{hop: hop, refused: fmt.Sprintf("cluster %s is missing: the gateway answers 500", hop.Cluster)}
 	}
-	if clusterTLS(cl) {
-		hop.TLS = TLSSimple
+	tls, err := clusterUpstreamTLS(cl, cfg.clusters)
+	if err != nil {
+		return gatewayResult{hop: hop, refused: err.Error()}
 	}
+	hop.TLS = tls.Kind
 	if clusterHTTP2(cl) {
 		hop.Note = "HTTP/2 to the upstream"
 	}
@@ -243,6 +245,7 @@ func (cfg *gatewayConfig) act(hop Hop, vh *route.VirtualHost, r *route.Route, re
 		Service: svc, Address: addr, Port: port,
 		Method: req.Method, Host: hop.Host, Path: hop.Path,
 		HTTP2: clusterHTTP2(cl), TLS: hop.TLS,
+		ALPN: tls.ALPN, URISANs: tls.URISANs, SDSSockets: tls.SDSSockets,
 	}}
 }
 

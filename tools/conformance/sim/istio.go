@@ -14,6 +14,9 @@ type GatewayProxy struct {
 	ServiceAccount string            // EG's service account of the proxies
 	Labels         map[string]string // pod labels (EG's owning-gateway labels plus EnvoyProxy pod labels)
 	Annotations    map[string]string // pod annotations from the EnvoyProxy (e.g. traffic.sidecar.istio.io/includeInboundPorts, ambient.istio.io/bypass-inbound-capture)
+	// WorkloadSocketMounted: EG's Envoy container mounts the volume where
+	// an Istio agent in the pod serves SDS (see mountsWorkloadSocket).
+	WorkloadSocketMounted bool
 }
 
 // Istio is the Istio mesh hop: it carries an Upstream from the gateway's
@@ -79,6 +82,9 @@ func NewIstio(objs, fixtures []conformance.Object, meshConfig []byte, gw Gateway
 // ztunnel and a waypoint (ambient), or straight to the backend when
 // nothing of Istio stands in between.
 func (m *Istio) Carry(u Upstream) (hops []Hop, d Delivery, refused string) {
+	if refused := sdsServed(u, m.cluster.servedSDSSockets()); refused != "" {
+		return nil, Delivery{}, refused
+	}
 	switch {
 	case !m.cluster.usesIstio():
 		return nil, Delivery{Service: u.Service, Port: u.Port, Path: u.Path}, ""

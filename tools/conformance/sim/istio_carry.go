@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -25,6 +27,9 @@ type leg struct {
 	tls    string
 	appTLS bool
 	http2  bool
+	// alpn is what the source offers in its TLS handshake ("" for
+	// Istio's own choice by protocol).
+	alpn string
 }
 
 // firstLeg is the connection as it leaves the gateway's Envoy.
@@ -36,6 +41,19 @@ func (m *Istio) firstLeg(u Upstream) leg {
 	}
 	if l.appTLS {
 		l.tls = TLSSimple
+	}
+	if u.TLS == TLSIstioMTLS {
+		// the gateway opens Istio mTLS itself (gateway-sds)
+		l.tls = TLSIstioMTLS
+		// Envoy offers the cluster's ALPN; without one, what its
+		// HTTP protocol options negotiate.
+		l.alpn = "http/1.1"
+		if u.HTTP2 {
+			l.alpn = "h2"
+		}
+		if len(u.ALPN) > 0 {
+			l.alpn = u.ALPN[0]
+		}
 	}
 	return l
 }
@@ -55,7 +73,15 @@ func (m *Istio) carrySidecar(u Upstream) ([]Hop, Delivery, string) {
 	}
 	d := Delivery{Service: l.service, Port: l.port, Path: l.req.path}
 	if l.svc == nil || l.svc.Pod == nil || !l.svc.Pod.Sidecar {
+		if l.tls == TLSIstioMTLS && m.gateway == nil {
+			return hops, Delivery{}, fmt.Sprintf("the backend %s has no sidecar: nothing answers the gateway's Istio mTLS, and the handshake fails (503)", l.service)
+		}
 		return hops, d, ""
+	}
+	if m.gateway == nil && l.tls == TLSIstioMTLS {
+		if refused := checkBackendIdentity(u, l.svc.Pod, m.inbound[l.svc.Pod.key()].trustDomain); refused != "" {
+			return hops, Delivery{}, refused
+		}
 	}
 	hop, refused := m.inboundHop(l)
 	hops = append(hops, hop)
@@ -265,7 +291,7 @@ func (m *Istio) inboundHop(l leg) (Hop, string) {
 	if sp, ok := l.svc.port(l.port); ok {
 		target = sp.TargetPort
 	}
-	cn := conn{srcIP: gw.IP, address: pod.IP, port: target, tls: l.tls, appTLS: l.appTLS, http2: l.http2, req: l.req}
+	cn := conn{srcIP: gw.IP, address: pod.IP, port: target, tls: l.tls, appTLS: l.appTLS, http2: l.http2, req: l.req, alpn: l.alpn}
 	if l.tls == TLSIstioMTLS {
 		cn.srcIdentity = gw.identity(sc.trustDomain)
 	}
@@ -294,6 +320,17 @@ func (m *Istio) inboundHop(l leg) (Hop, string) {
 		hop.Policy = authzPolicyName(decision.allowedBy) + "; " + hop.Policy
 	}
 	return hop, ""
+}
+
+// checkBackendIdentity checks the backend pod's SPIFFE identity against
+// the URI SANs the gateway accepts (its BackendTLSPolicy's
+// subjectAltNames): Envoy refuses any other certificate.
+func checkBackendIdentity(u Upstream, pod *podInfo, trustDomain string) string {
+	id := pod.identity(trustDomain)
+	if len(u.URISANs) == 0 || slices.Contains(u.URISANs, id) {
+		return ""
+	}
+	return fmt.Sprintf("the gateway refuses the certificate of %s (%s): it accepts only %s (503)", pod.key(), id, strings.Join(u.URISANs, ", "))
 }
 
 // inboundRefusal explains why the backend's sidecar did not take the

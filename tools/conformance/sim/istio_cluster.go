@@ -16,6 +16,7 @@ const (
 	labelInjection      = "istio-injection"
 	labelRev            = "istio.io/rev"
 	labelInject         = "sidecar.istio.io/inject"
+	annotationTemplates = "inject.istio.io/templates"
 	labelTLSMode        = "security.istio.io/tlsMode"
 	labelCanonicalName  = "service.istio.io/canonical-name"
 	labelDataplaneMode  = "istio.io/dataplane-mode"
@@ -39,6 +40,14 @@ type podInfo struct {
 	// Ambient tells whether istio-cni enrolls the pod in ambient
 	// (ztunnel captures its traffic).
 	Ambient bool
+	// GatewayTemplate tells whether Istio's injector gives the pod its
+	// gateway template instead (inject.istio.io/templates: gateway): an
+	// Istio agent with the pod's workload certificate, serving it over
+	// SDS, and no traffic capture.
+	GatewayTemplate bool
+	// WorkloadSocketMounted: the pod's application container mounts the
+	// agent's SDS socket directory (GatewayProxy.WorkloadSocketMounted).
+	WorkloadSocketMounted bool
 }
 
 // key returns namespace/name.
@@ -233,6 +242,8 @@ func (c *istioCluster) addGateway(gw GatewayProxy) {
 		ServiceAccount: sa,
 		Labels:         maps.Clone(gw.Labels),
 		Annotations:    maps.Clone(gw.Annotations),
+
+		WorkloadSocketMounted: gw.WorkloadSocketMounted,
 	}
 	if p.Labels == nil {
 		p.Labels = map[string]string{}
@@ -250,6 +261,11 @@ func (c *istioCluster) addGateway(gw GatewayProxy) {
 func (c *istioCluster) enroll(p *podInfo) {
 	nsLabels := c.namespaces[p.Namespace]
 	p.Sidecar = sidecarInjected(nsLabels, p.Labels)
+	if p.Sidecar && p.Annotations[annotationTemplates] == "gateway" {
+		// Istio's gateway template: the agent runs Envoy as a router
+		// and sets up no iptables capture.
+		p.Sidecar, p.GatewayTemplate = false, true
+	}
 	if p.Sidecar {
 		p.Labels[labelTLSMode] = "istio"
 		p.Annotations[annotationSidecar] = `{"containers":["istio-proxy"]}`
@@ -282,6 +298,17 @@ func sidecarInjected(nsLabels, podLabels map[string]string) bool {
 		return true
 	}
 	return podLabels[labelInject] == "true" || podLabels[labelRev] != ""
+}
+
+// servedSDSSockets lists the unix sockets where an Istio agent in the
+// gateway's pod serves SDS to EG's Envoy: the agent's workload socket,
+// when the pod has an agent and Envoy mounts its directory.
+func (c *istioCluster) servedSDSSockets() []string {
+	gw := c.gateway
+	if (gw.Sidecar || gw.GatewayTemplate) && gw.WorkloadSocketMounted {
+		return []string{workloadSocketDir + "/socket"}
+	}
+	return nil
 }
 
 // usesIstio tells whether anything of Istio is in the stream: Istio

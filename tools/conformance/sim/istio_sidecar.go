@@ -141,6 +141,8 @@ type conn struct {
 	port    int
 	// tls is the TLS the source opened: none, tls or istio-mtls.
 	tls string
+	// alpn is what the source offers ("" for Istio's default by protocol).
+	alpn string
 	// appTLS tells whether the application itself speaks TLS (the
 	// gateway's backend TLS) inside the connection.
 	appTLS bool
@@ -170,6 +172,7 @@ func (c conn) call(mode simulation.CallMode) simulation.Call {
 	switch c.tls {
 	case TLSIstioMTLS:
 		call.TLS = simulation.MTLS
+		call.Alpn = c.alpn
 	case TLSSimple:
 		call.TLS = simulation.TLS
 		call.Sni = c.req.host

@@ -154,8 +154,17 @@ type Upstream struct {
 	// HTTP2 tells whether the gateway speaks HTTP/2 to the upstream (gRPC,
 	// h2c app protocol).
 	HTTP2 bool
-	// TLS is the TLS the gateway opened: none or tls.
+	// TLS is the TLS the gateway opened: none, tls, or istio-mtls (the
+	// gateway presents Istio's workload certificate itself).
 	TLS string
+	// ALPN is the protocols the gateway's TLS offers.
+	ALPN []string
+	// URISANs are the URI SANs the gateway accepts in the backend's
+	// certificate; empty when it checks none.
+	URISANs []string
+	// SDSSockets are the unix sockets the gateway's TLS fetches its
+	// certificates from, which its pod must serve.
+	SDSSockets []string
 }
 
 // Delivery is where a mesh delivered an Upstream.

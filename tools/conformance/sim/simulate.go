@@ -196,6 +196,7 @@ func gatewayProxy(objs []conformance.Object, gw conformance.Object, ep conforman
 		pod, _ := dig(o.Spec(), "provider", "kubernetes", "envoyDeployment", "pod").(map[string]any)
 		maps.Copy(p.Labels, stringMap(pod["labels"]))
 		maps.Copy(p.Annotations, stringMap(pod["annotations"]))
+		p.WorkloadSocketMounted = mountsWorkloadSocket(o.Spec())
 	}
 	return p
 }
@@ -282,7 +283,31 @@ type direct struct{}
 
 // Carry delivers the request to the Service the gateway chose.
 func (direct) Carry(u Upstream) ([]Hop, Delivery, string) {
+	if refused := sdsServed(u, nil); refused != "" {
+		return nil, Delivery{}, refused
+	}
 	return nil, Delivery{Service: u.Service, Port: u.Port, Path: u.Path}, ""
+}
+
+// mountsWorkloadSocket tells whether an EnvoyProxy mounts, in EG's Envoy
+// container, the volume workload-socket where Istio's agent serves SDS
+// (Istio's injection templates declare that emptyDir; the pod's own
+// declaration of it merges with theirs) at the agent's directory.
+func mountsWorkloadSocket(spec map[string]any) bool {
+	declared := false
+	vols, _ := dig(spec, "provider", "kubernetes", "envoyDeployment", "pod", "volumes").([]any)
+	for _, v := range vols {
+		m, _ := v.(map[string]any)
+		declared = declared || m["name"] == workloadSocketVolume
+	}
+	mounts, _ := dig(spec, "provider", "kubernetes", "envoyDeployment", "container", "volumeMounts").([]any)
+	for _, v := range mounts {
+		m, _ := v.(map[string]any)
+		if declared && m["name"] == workloadSocketVolume && m["mountPath"] == workloadSocketDir {
+			return true
+		}
+	}
+	return false
 }
 
 // dig follows keys through nested maps.

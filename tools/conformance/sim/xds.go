@@ -217,11 +217,6 @@ func (g *gatewayConfig) backend(clusterName string) (svc Service, address string
 	return Service{}, "", 0, false
 }
 
-// clusterTLS tells whether a cluster originates TLS.
-func clusterTLS(c *cluster.Cluster) bool {
-	return c.GetTransportSocket() != nil || len(c.GetTransportSocketMatches()) > 0
-}
-
 // clusterHTTP2 tells whether a cluster speaks HTTP/2 upstream.
 func clusterHTTP2(c *cluster.Cluster) bool {
 	for _, a := range c.GetTypedExtensionProtocolOptions() {
