@@ -41,19 +41,22 @@ const maxRoutesEnv = "EGMC_MAX_ROUTES"
 
 // maxRoutesFlag adds --max-routes to a command that compiles intents,
 // defaulting to $EGMC_MAX_ROUTES; a bad value there is a usage error of
-// the command.
+// the command. It reads the variable in the command's PreRunE, before a
+// PreRunE the command already has.
 func maxRoutesFlag(cmd *cobra.Command, c *compiler.Compiler) {
 	m := &maxRoutes{value: unify.DefaultMaxRoutes, c: c}
 	cmd.Flags().Var(m, "max-routes",
 		fmt.Sprintf("compile intents of up to N routes (at most %d; each route costs about 5 ms and the time and memory grow with N: the limit is yours, not the intent author's; default $%s, else %d)", unify.CeilingRoutes, maxRoutesEnv, unify.DefaultMaxRoutes))
 	cmd.Flags().Lookup("max-routes").DefValue = strconv.Itoa(unify.DefaultMaxRoutes)
-	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
-		v := getenv(maxRoutesEnv)
-		if v == "" || cmd.Flags().Changed("max-routes") {
-			return nil
+	next := cmd.PreRunE
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if v := getenv(maxRoutesEnv); v != "" && !cmd.Flags().Changed("max-routes") {
+			if err := m.Set(v); err != nil {
+				return &usageError{fmt.Errorf("$%s=%q: %v", maxRoutesEnv, v, err)}
+			}
 		}
-		if err := m.Set(v); err != nil {
-			return &usageError{fmt.Errorf("$%s=%q: %v", maxRoutesEnv, v, err)}
+		if next != nil {
+			return next(cmd, args)
 		}
 		return nil
 	}
