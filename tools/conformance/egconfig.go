@@ -1,12 +1,6 @@
 package conformance
 
-import (
-	"errors"
-	"fmt"
-	"os"
-
-	"sigs.k8s.io/yaml"
-)
+import "fmt"
 
 // sdsSecretType is the Secret type Envoy Gateway reads as a reference to
 // an SDS server (a unix socket and a resource name).
@@ -23,16 +17,9 @@ const sdsSecretType = "gateway.envoyproxy.io/sds"
 // at path sets config.envoyGateway.extensionApis.enableSDSSecretRef: true
 // (false when the file is absent).
 func readSDSSecretRefEnabled(path string) (bool, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
+	values, err := readValues(path)
 	if err != nil {
 		return false, err
-	}
-	var values map[string]any
-	if err := yaml.Unmarshal(data, &values); err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	v, _ := at(values, "config", "envoyGateway", "extensionApis", "enableSDSSecretRef").(bool)
 	return v, nil

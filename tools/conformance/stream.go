@@ -78,6 +78,19 @@ func LoadExample(dir string) (Stream, error) {
 // readMeshConfig returns the meshConfig subtree of a Helm values file as
 // YAML, or nil when the file or the key is absent.
 func readMeshConfig(path string) ([]byte, error) {
+	values, err := readValues(path)
+	if err != nil {
+		return nil, err
+	}
+	mc, ok := values["meshConfig"]
+	if !ok {
+		return nil, nil
+	}
+	return yaml.Marshal(mc)
+}
+
+// readValues reads a Helm values file, or returns nil when it is absent.
+func readValues(path string) (map[string]any, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -89,11 +102,7 @@ func readMeshConfig(path string) ([]byte, error) {
 	if err := yaml.Unmarshal(data, &values); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	mc, ok := values["meshConfig"]
-	if !ok {
-		return nil, nil
-	}
-	return yaml.Marshal(mc)
+	return values, nil
 }
 
 // ReadStreamFile reads a YAML stream from a file.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 
 	cluster "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	core "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -118,11 +119,7 @@ func pipePaths(c *cluster.Cluster) []string {
 // Envoy keeps the cluster warming and answers 503.
 func sdsServed(u Upstream, served []string) string {
 	for _, p := range u.SDSSockets {
-		ok := false
-		for _, s := range served {
-			ok = ok || s == p
-		}
-		if !ok {
+		if !slices.Contains(served, p) {
 			return fmt.Sprintf("the gateway: 503 (its cluster waits for SDS secrets from unix socket %s, which nothing in the gateway's pod serves: the EG proxy needs Istio's agent (gateway injection template) and the socket's volume mounted)", p)
 		}
 	}
